@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "CRM"
+admin.site.site_title = "CRM"
+admin.site.index_title = "Customers, jobs, invoices, messages and loyalty"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/portal/", include("portal.api_urls")),
+    path("portal/", include("portal.urls")),
+    path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
+]

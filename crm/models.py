@@ -1,0 +1,221 @@
+"""The CRM domain: customers and what the business does for them.
+
+Rules that change data live in `crm.services`; models hold fields, constraints and read-only
+helpers only, so the admin, the API and the commands cannot bypass a rule.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.urls import reverse
+
+
+class User(AbstractUser):
+    """Staff and portal customers alike; a customer's login is `Customer.portal_user`."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+def default_preferences() -> dict:
+    return {
+        "contact_channel": "email",
+        "notify_appointments": True,
+        "notify_invoices": True,
+        "notify_messages": True,
+        "notify_loyalty": True,
+    }
+
+
+class Customer(models.Model):
+    class ContactChannel(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        SMS = "sms", "Text message"
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    preferences = models.JSONField(default=default_preferences, blank=True)
+    portal_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customer",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:crm_customer_change", args=[self.pk])
+
+    @property
+    def points_balance(self) -> int:
+        return self.loyalty_transactions.aggregate(total=Sum("points"))["total"] or 0
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CONFIRMED = "confirmed", "Confirmed"
+        EN_ROUTE = "en_route", "En route"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (Status.COMPLETED, Status.CANCELLED)
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="jobs")
+    service_type = models.CharField(max_length=120)
+    scheduled_start = models.DateTimeField()
+    scheduled_end = models.DateTimeField()
+    technician = models.CharField(max_length=120, blank=True)
+    address = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    customer_notes = models.TextField("notes for the customer", blank=True)
+    internal_notes = models.TextField(blank=True, help_text="Staff only; never shown to customers.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_start", "id"]
+        indexes = [
+            models.Index(fields=["customer", "scheduled_start"]),
+            models.Index(fields=["status", "scheduled_start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scheduled_end__gt=models.F("scheduled_start")),
+                name="job_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type} for {self.customer} on {self.scheduled_start:%Y-%m-%d %H:%M}"
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        PAID = "paid", "Paid"
+        OVERDUE = "overdue", "Overdue"
+        VOID = "void", "Void"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invoices")
+    job = models.ForeignKey(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
+    )
+    number = models.CharField(max_length=32, unique=True)
+    total = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "status"]),
+            models.Index(fields=["status", "due_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_at__isnull=False),
+                name="invoice_paid_has_paid_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        TO_CUSTOMER = "to_customer", "Staff to customer"
+        TO_STAFF = "to_staff", "Customer to staff"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    direction = models.CharField(max_length=12, choices=Direction.choices)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["customer", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="message_body_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        preview = self.body if len(self.body) <= 40 else self.body[:39] + "…"
+        return f"{self.get_direction_display()}: {preview}"
+
+
+class LoyaltyTransaction(models.Model):
+    class Kind(models.TextChoices):
+        EARNED = "earned", "Earned"
+        REDEEMED = "redeemed", "Redeemed"
+        BONUS = "bonus", "Bonus"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="loyalty_transactions"
+    )
+    points = models.IntegerField(help_text="Positive adds points, negative takes them away.")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    description = models.CharField(max_length=200, blank=True)
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(points=0), name="loyalty_points_not_zero"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["earned", "bonus"]) | Q(points__gt=0),
+                name="loyalty_earned_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="redeemed") | Q(points__lt=0),
+                name="loyalty_redeemed_negative",
+            ),
+            # One award per completed job, so completing twice cannot pay twice.
+            models.UniqueConstraint(
+                fields=["job"],
+                condition=Q(kind="earned", job__isnull=False),
+                name="loyalty_one_award_per_job",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} points ({self.get_kind_display()}) for {self.customer}"

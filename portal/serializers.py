@@ -1,0 +1,50 @@
+"""What a customer may see of each record: the one definition for the API and the socket.
+
+Internal notes, draft invoices' existence, staff identities and bookkeeping timestamps are
+left out on purpose; `tests/security` checks every recorded frame against these field lists.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
+
+
+class JobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "service_type",
+            "scheduled_start",
+            "scheduled_end",
+            "technician",
+            "address",
+            "status",
+            "customer_notes",
+        ]
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Invoice
+        fields = ["id", "number", "job", "total", "status", "sent_at", "due_date", "paid_at"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["id", "direction", "body", "created_at", "read_at"]
+
+
+class LoyaltyTransactionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LoyaltyTransaction
+        fields = ["id", "points", "kind", "description", "job", "invoice", "created_at"]
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "email", "phone", "address", "preferences"]

@@ -1,0 +1,87 @@
+"""The bulk path: `QuerySet.update()`, `bulk_create()` and `bulk_update()` skip model signals,
+so these wrappers emit the same events the per-row path would.
+
+    from realtime.bulk import sync_update, sync_bulk_create, sync_bulk_update
+
+    sync_update(Invoice.objects.filter(status="sent", due_date__lt=today), status="overdue")
+    sync_bulk_create(LoyaltyTransaction, [LoyaltyTransaction(...), ...])
+    sync_bulk_update(jobs, ["technician"])
+
+Each runs in one transaction, locks the rows it reads (PostgreSQL), records one event per
+visible change and publishes after commit, exactly like saves do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+
+from realtime.capture import Transition, record_transitions, snapshot
+from realtime.registry import SyncedModel, for_model
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _entry(model: type[models.Model]) -> SyncedModel:
+    entry = for_model(model)
+    if entry is None:
+        raise LookupError(f"{model.__name__} is not registered with the realtime registry.")
+    return entry
+
+
+def _snapshots(entry: SyncedModel, queryset: models.QuerySet) -> dict[Any, Any]:
+    return {obj.pk: snapshot(entry, obj) for obj in queryset}
+
+
+def sync_update(queryset: models.QuerySet, **values: Any) -> int:
+    """`queryset.update(**values)` that also emits realtime events; returns the row count."""
+    model = queryset.model
+    entry = _entry(model)
+    db = queryset.db
+    with transaction.atomic(using=db):
+        rows = queryset.select_for_update().order_by("pk")
+        before = _snapshots(entry, rows)
+        if not before:
+            return 0
+        count = model._default_manager.using(db).filter(pk__in=before).update(**values)
+        after = _snapshots(entry, model._default_manager.using(db).filter(pk__in=before).order_by("pk"))
+        record_transitions(
+            (Transition(entry, pk, before[pk], after.get(pk)) for pk in before), using=db
+        )
+    return count
+
+
+def sync_bulk_create(model: type[M], objs: Sequence[M], **kwargs: Any) -> list[M]:
+    """`bulk_create` that emits an insert for each visible new row (needs returned pks)."""
+    entry = _entry(model)
+    db = kwargs.pop("using", "default")
+    with transaction.atomic(using=db):
+        created = model._default_manager.using(db).bulk_create(objs, **kwargs)
+        if any(obj.pk is None for obj in created):
+            raise ValueError("sync_bulk_create needs a database that returns primary keys.")
+        record_transitions(
+            (Transition(entry, obj.pk, None, snapshot(entry, obj), created=True) for obj in created),
+            using=db,
+        )
+    return created
+
+
+def sync_bulk_update(objs: Sequence[M], fields: Sequence[str], **kwargs: Any) -> int:
+    """`bulk_update` that emits an event for each row whose customer-visible fields changed."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    entry = _entry(model)
+    db = kwargs.pop("using", "default")
+    pks = [obj.pk for obj in objs]
+    with transaction.atomic(using=db):
+        manager = model._default_manager.using(db)
+        before = _snapshots(entry, manager.filter(pk__in=pks).select_for_update().order_by("pk"))
+        count = manager.bulk_update(objs, fields, **kwargs)
+        after = _snapshots(entry, manager.filter(pk__in=pks).order_by("pk"))
+        record_transitions(
+            (Transition(entry, pk, before.get(pk), after.get(pk)) for pk in sorted(before)), using=db
+        )
+    return count

@@ -1,0 +1,197 @@
+"""Capture: turn saves and deletes of registered models into outbox events.
+
+Receivers stay thin: they note the customer's view of the row before and after, and
+`record_transitions` writes the events in the writer's own transaction and schedules the
+publish for after commit. A rolled-back transaction therefore leaves no event and sends nothing.
+Writes in autocommit mode (no transaction) are recorded right after their own commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.utils import timezone
+
+from realtime import publish, registry, sequence
+from realtime.models import OutboxEvent
+from realtime.registry import Change, Representation, SyncedModel
+
+_BEFORE = "_realtime_before"
+_OLD_USER = "_realtime_old_user"
+
+# Close codes of docs/protocol.md.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A row as one customer sees it; `rep` is None when the row is hidden from them."""
+
+    owner: int | None
+    rep: Representation | None
+
+    @property
+    def visible(self) -> bool:
+        return self.owner is not None and self.rep is not None
+
+
+@dataclass(frozen=True)
+class Transition:
+    entry: SyncedModel
+    object_id: int
+    before: Snapshot | None
+    after: Snapshot | None
+    created: bool = False
+    deleted: bool = False
+
+
+def snapshot(entry: SyncedModel, obj: models.Model) -> Snapshot:
+    owner = entry.owner_of(obj)
+    rep = entry.represent(obj) if owner is not None and entry.visible(obj) else None
+    return Snapshot(owner=owner, rep=rep)
+
+
+def changed_fields(old: Representation, new: Representation) -> list[str]:
+    keys = list(new) + [key for key in old if key not in new]
+    return [key for key in keys if old.get(key) != new.get(key)]
+
+
+def _events_for(transition: Transition) -> Iterable[tuple[int, dict[str, Any]]]:
+    """The (customer, event) pairs one row's transition produces; none if nothing visible moved."""
+    entry, before, after = transition.entry, transition.before, transition.after
+    was_visible = before is not None and before.visible
+    is_visible = after is not None and after.visible
+
+    def event(op: str, old: Representation | None, new: Representation | None, changed: list[str]):
+        change = Change(
+            op=op, old=old, new=new, changed=changed, created=transition.created, deleted=transition.deleted
+        )
+        return {
+            "topic": entry.topic,
+            "op": op,
+            "event": str(entry.event_name(change)),
+            "object_id": transition.object_id,
+            "old": old,
+            "new": new,
+            "changed": changed,
+        }
+
+    if was_visible and is_visible and before.owner == after.owner:
+        changed = changed_fields(before.rep, after.rep)
+        if changed:
+            yield before.owner, event("update", before.rep, after.rep, changed)
+        return
+    if was_visible:
+        yield before.owner, event("delete", before.rep, None, list(before.rep))
+    if is_visible:
+        yield after.owner, event("insert", None, after.rep, list(after.rep))
+
+
+def record_transitions(transitions: Iterable[Transition], *, using: str = "default") -> list[OutboxEvent]:
+    """Write the outbox events for these transitions and publish them after commit."""
+    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for transition in transitions:
+        for customer_id, event in _events_for(transition):
+            by_customer[customer_id].append(event)
+    if not by_customer:
+        return []
+    now = timezone.now()
+    rows: list[OutboxEvent] = []
+    with transaction.atomic(using=using):
+        for customer_id in sorted(by_customer):  # one lock order, so bulk writers cannot deadlock
+            events = by_customer[customer_id]
+            seqs = sequence.take(customer_id, len(events), using=using)
+            batch = [
+                OutboxEvent(customer_id=customer_id, seq=seq, created_at=now, **event)
+                for seq, event in zip(seqs, events, strict=True)
+            ]
+            OutboxEvent.objects.using(using).bulk_create(batch)
+            rows.extend(batch)
+            publish.publish_frames_on_commit(customer_id, [row.as_frame() for row in batch], using=using)
+    return rows
+
+
+# --- signal receivers -------------------------------------------------------------------------
+
+
+def _entry(sender: type[models.Model]) -> SyncedModel | None:
+    return registry.for_model(sender) or registry.for_model(sender._meta.concrete_model)
+
+
+def _on_pre_save(sender, instance, raw=False, using="default", **kwargs) -> None:
+    entry = _entry(sender)
+    if entry is None or raw:
+        return
+    before = None
+    if instance.pk is not None and not instance._state.adding:
+        stored = sender._default_manager.using(using).filter(pk=instance.pk).first()
+        if stored is not None:
+            before = snapshot(entry, stored)
+            owner_model = registry.owner()
+            if sender is owner_model.model:
+                instance.__dict__[_OLD_USER] = getattr(stored, f"{owner_model.user_field}_id")
+    instance.__dict__[_BEFORE] = before
+
+
+def _on_post_save(sender, instance, created=False, raw=False, using="default", **kwargs) -> None:
+    entry = _entry(sender)
+    if entry is None or raw:
+        return
+    before = instance.__dict__.pop(_BEFORE, None)
+    record_transitions(
+        [Transition(entry, instance.pk, before, snapshot(entry, instance), created=created)], using=using
+    )
+    owner_model = registry.owner()
+    if sender is owner_model.model and _OLD_USER in instance.__dict__:
+        old_user = instance.__dict__.pop(_OLD_USER)
+        if old_user != getattr(instance, f"{owner_model.user_field}_id"):
+            publish.announce_access_changed_on_commit(instance.pk)
+
+
+def _on_pre_delete(sender, instance, using="default", **kwargs) -> None:
+    entry = _entry(sender)
+    if entry is not None:
+        instance.__dict__[_BEFORE] = snapshot(entry, instance)
+
+
+def _on_post_delete(sender, instance, using="default", **kwargs) -> None:
+    entry = _entry(sender)
+    if entry is None:
+        return
+    before = instance.__dict__.pop(_BEFORE, None)
+    record_transitions([Transition(entry, instance.pk, before, None, deleted=True)], using=using)
+
+
+def _on_user_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
+    if not created and not raw and not instance.is_active:
+        publish.close_user_sockets_on_commit(instance.pk, CLOSE_FORBIDDEN)
+
+
+def _on_user_deleted(sender, instance, **kwargs) -> None:
+    publish.close_user_sockets_on_commit(instance.pk, CLOSE_FORBIDDEN)
+
+
+def _on_logged_out(sender, request, user, **kwargs) -> None:
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        publish.send_to_group(publish.session_group(session_key), {"type": "realtime.close", "code": CLOSE_UNAUTHENTICATED})
+
+
+def connect_signals() -> None:
+    """Connected for all models and filtered by the registry, so registration order is free."""
+    pre_save.connect(_on_pre_save, dispatch_uid="realtime.pre_save")
+    post_save.connect(_on_post_save, dispatch_uid="realtime.post_save")
+    pre_delete.connect(_on_pre_delete, dispatch_uid="realtime.pre_delete")
+    post_delete.connect(_on_post_delete, dispatch_uid="realtime.post_delete")
+    user_model = get_user_model()
+    post_save.connect(_on_user_saved, sender=user_model, dispatch_uid="realtime.user_saved")
+    post_delete.connect(_on_user_deleted, sender=user_model, dispatch_uid="realtime.user_deleted")
+    user_logged_out.connect(_on_logged_out, dispatch_uid="realtime.logged_out")

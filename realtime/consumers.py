@@ -1,0 +1,262 @@
+"""`PortalConsumer`: the `/ws/realtime/` endpoint of docs/protocol.md.
+
+Per socket it keeps one cursor: every event of its customer with seq <= cursor has been handled
+(sent if its topic is subscribed, skipped otherwise). Frames from the channel layer that jump
+past cursor + 1 mean the layer lost something; the gap is read back from the outbox first, so a
+socket only ever sends a topic's changes in increasing seq, each once. Handlers run one at a
+time per consumer (Channels dispatches serially), so the cursor needs no lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.module_loading import import_string
+
+from realtime import access, publish, registry, sequence
+from realtime.capture import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from realtime.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 16 * 1024
+REPLAY_BATCH = 500
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class PortalConsumer(AsyncWebsocketConsumer):
+    customer_id: int | None = None
+
+    async def connect(self) -> None:
+        # Accept first, then close with a code: a refused handshake shows browsers only 1006,
+        # which reads as "network down" and makes clients retry forever.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            self.requested = _requested_customer(self.scope)
+        except ValueError:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        customer_id = await database_sync_to_async(access.customer_for)(user, self.requested)
+        if customer_id is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.customer_id = customer_id
+        self.user_id = user.pk
+        self.session_key = getattr(self.scope.get("session"), "session_key", None)
+        self.topics: dict[str, int] = {}  # topic -> floor: frames at or below it are not sent
+        self.groups_joined = [publish.customer_group(customer_id), publish.user_group(user.pk)]
+        if self.session_key:
+            self.groups_joined.append(publish.session_group(self.session_key))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        # Joined before reading the seq, so nothing can slip between the two.
+        self.cursor, _pruned = await database_sync_to_async(sequence.current)(customer_id)
+        await self.send_frame(
+            {"type": "hello", "customer": customer_id, "seq": self.cursor, "topics": registry.topics()}
+        )
+        self.checker = asyncio.create_task(self._check_periodically())
+
+    async def disconnect(self, code: int) -> None:
+        checker = getattr(self, "checker", None)
+        if checker is not None:
+            checker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checker
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    # --- client frames ----------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.customer_id is None:
+            return
+        try:
+            await self.handle_frame(_parse_frame(text_data, bytes_data))
+        except ProtocolError as error:
+            await self.send_frame({"type": "error", "code": error.code, "message": error.message})
+
+    async def handle_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "subscribe":
+            await self.subscribe(_topics(frame), _since(frame))
+        elif kind == "unsubscribe":
+            for topic in _topics(frame):
+                self.topics.pop(topic, None)
+            await self.send_frame({"type": "subscribed", "topics": sorted(self.topics), "seq": self.cursor})
+        elif kind == "ping":
+            if await self.check_access():
+                await self.catch_up()
+                await self.send_frame({"type": "pong", "seq": self.cursor})
+        else:
+            raise ProtocolError("unknown_type", f"Unknown frame type {kind!r}; expected subscribe, unsubscribe or ping.")
+
+    async def subscribe(self, topics: list[str], since: int | None) -> None:
+        last_seq, pruned_through = await database_sync_to_async(sequence.current)(self.customer_id)
+        if since is not None and since > last_seq:
+            await self.send_resync(f"since={since} is ahead of the latest seq {last_seq}", last_seq)
+            return
+        if since is not None and since < pruned_through:
+            await self.send_resync(f"changes after seq {since} are no longer retained", last_seq)
+            return
+        floor = self.cursor if since is None else since
+        for topic in topics:
+            self.topics[topic] = floor
+        await self.send_frame({"type": "subscribed", "topics": sorted(self.topics), "seq": self.cursor})
+        if floor < self.cursor:  # backlog of the newly added topics, up to where the socket is
+            await self.replay(floor, self.cursor, only=set(topics))
+        await self.catch_up(last_seq)
+
+    # --- delivery ---------------------------------------------------------------------------
+
+    async def realtime_changes(self, message: dict[str, Any]) -> None:
+        for frame in message["frames"]:
+            seq = frame["seq"]
+            if seq <= self.cursor:
+                continue  # already handled: a repeat, or filled in from the outbox earlier
+            if seq > self.cursor + 1:
+                await self.catch_up(seq - 1)  # the layer lost something: fill the gap first
+                if seq <= self.cursor:
+                    continue
+            await self.deliver(frame)
+
+    async def deliver(self, frame: dict[str, Any]) -> None:
+        floor = self.topics.get(frame["topic"])
+        if floor is not None and frame["seq"] > floor:
+            await self.send_frame(frame)
+        self.cursor = max(self.cursor, frame["seq"])
+
+    async def catch_up(self, upto: int | None = None) -> None:
+        """Deliver every event in (cursor, upto] from the outbox; upto defaults to the latest."""
+        if upto is None:
+            upto, _pruned = await database_sync_to_async(sequence.current)(self.customer_id)
+        while self.cursor < upto:
+            frames = await _outbox_frames(self.customer_id, self.cursor, upto, topics=None)
+            if not frames or frames[0]["seq"] != self.cursor + 1:
+                await self.send_resync(f"changes after seq {self.cursor} are no longer retained", upto)
+                self.cursor = upto
+                return
+            for frame in frames:
+                await self.deliver(frame)
+
+    async def replay(self, after: int, upto: int, *, only: set[str]) -> None:
+        while after < upto:
+            frames = await _outbox_frames(self.customer_id, after, upto, topics=only)
+            if not frames:
+                return
+            for frame in frames:
+                await self.send_frame(frame)
+            after = frames[-1]["seq"]
+
+    async def send_resync(self, reason: str, seq: int) -> None:
+        await self.send_frame({"type": "resync", "reason": reason, "seq": seq})
+
+    # --- access -----------------------------------------------------------------------------
+
+    async def check_access(self) -> bool:
+        if await database_sync_to_async(self._still_allowed)():
+            return True
+        await self.close(code=CLOSE_FORBIDDEN)
+        return False
+
+    def _still_allowed(self) -> bool:
+        if self.session_key:
+            engine = import_string(settings.SESSION_ENGINE + ".SessionStore")
+            if not engine().exists(self.session_key):
+                return False
+        user = get_user_model()._default_manager.filter(pk=self.user_id).first()
+        return user is not None and access.customer_for(user, self.requested) == self.customer_id
+
+    async def realtime_recheck(self, message: dict[str, Any]) -> None:
+        await self.check_access()
+
+    async def realtime_close(self, message: dict[str, Any]) -> None:
+        await self.close(code=message.get("code", CLOSE_FORBIDDEN))
+
+    async def realtime_tick(self, message: dict[str, Any]) -> None:
+        if await self.check_access():
+            await self.catch_up()
+
+    async def _check_periodically(self) -> None:
+        # Catches what the layer lost entirely, for clients that never ping. The tick goes
+        # through the layer so it is handled in turn with everything else.
+        interval = settings.REALTIME_CHECK_INTERVAL
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.channel_layer.send(self.channel_name, {"type": "realtime.tick"})
+            except Exception:
+                logger.warning("realtime: periodic check could not reach the layer", exc_info=True)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame, separators=(",", ":")))
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+def _requested_customer(scope: dict[str, Any]) -> int | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("customer")
+    return int(values[0]) if values else None
+
+
+def _parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+    if text_data is None:
+        raise ProtocolError("bad_frame", "Send JSON text frames; binary frames are not accepted.")
+    if len(text_data) > MAX_FRAME_BYTES:
+        raise ProtocolError("too_large", f"Frames are at most {MAX_FRAME_BYTES} bytes.")
+    try:
+        frame = json.loads(text_data)
+    except ValueError:
+        raise ProtocolError("bad_json", "The frame is not valid JSON.") from None
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise ProtocolError("bad_frame", 'A frame is a JSON object with a string "type".')
+    return frame
+
+
+def _topics(frame: dict[str, Any]) -> list[str]:
+    topics = frame.get("topics")
+    if not isinstance(topics, list) or not topics or not all(isinstance(t, str) for t in topics):
+        raise ProtocolError("bad_topics", '"topics" must be a non-empty list of topic names.')
+    unknown = sorted(set(topics) - set(registry.topics()))
+    if unknown:
+        raise ProtocolError(
+            "unknown_topic",
+            f"Unknown topics {unknown}; known: {sorted(registry.topics())}.",
+        )
+    return list(dict.fromkeys(topics))
+
+
+def _since(frame: dict[str, Any]) -> int | None:
+    since = frame.get("since")
+    if since is None:
+        return None
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        raise ProtocolError("bad_since", '"since" must be a whole number >= 0.')
+    return since
+
+
+@database_sync_to_async
+def _outbox_frames(customer_id: int, after: int, upto: int, *, topics: set[str] | None) -> list[dict[str, Any]]:
+    rows = OutboxEvent.objects.filter(customer_id=customer_id, seq__gt=after, seq__lte=upto)
+    if topics is not None:
+        rows = rows.filter(topic__in=topics)
+    return [row.as_frame() for row in rows.order_by("seq")[:REPLAY_BATCH]]

@@ -1,0 +1,55 @@
+import asyncio
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db.models import Count, Min
+
+from realtime import registry
+from realtime.models import OutboxEvent
+
+
+async def _layer_answers(layer) -> bool:
+    # A round trip through the layer: send to a fresh channel of our own and read it back.
+    channel = await layer.new_channel()
+    token = uuid.uuid4().hex
+    await layer.send(channel, {"type": "realtime.probe", "token": token})
+    message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+    return message.get("token") == token
+
+
+class Command(BaseCommand):
+    help = "Show the synced models and topics, the channel layer and the outbox (the seed's realtime check)."
+
+    def handle(self, *args, **options):
+        self.stdout.write("Synced models (topic: model, serializer fields):")
+        for entry in registry.entries():
+            fields = ", ".join(entry.serializer.Meta.fields)
+            self.stdout.write(f"  {entry.topic}: {entry.model._meta.label} [{fields}]")
+
+        layer = get_channel_layer()
+        backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        self.stdout.write(f"Channel layer: {backend}")
+        try:
+            ok = async_to_sync(_layer_answers)(layer)
+        except Exception as error:
+            ok = False
+            self.stdout.write(self.style.ERROR(f"  does not answer: {error!r}"))
+        else:
+            self.stdout.write(self.style.SUCCESS("  answers") if ok else self.style.ERROR("  answered wrongly"))
+        if isinstance(layer, InMemoryChannelLayer):
+            self.stdout.write(
+                self.style.WARNING(
+                    "  WARNING: in-memory layer: one process only; changes saved by other processes "
+                    "(commands, other daphne workers) reach sockets only via gap repair on ping. Set REDIS_URL."
+                )
+            )
+
+        stats = OutboxEvent.objects.aggregate(size=Count("id"), oldest=Min("created_at"))
+        oldest = stats["oldest"].isoformat() if stats["oldest"] else "none"
+        self.stdout.write(f"Outbox: {stats['size']} event(s), oldest {oldest}")
+        self.stdout.write(f"Retention: {settings.REALTIME_RETENTION} s (prune with manage.py realtime_prune)")
+        if not ok:
+            raise SystemExit(1)

@@ -1,0 +1,64 @@
+"""The transactional outbox: one row per change a customer can see, numbered per customer."""
+
+from __future__ import annotations
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+
+class CustomerSequence(models.Model):
+    """The per-customer event counter.
+
+    Taking the next number updates this row, so its lock is held until commit: two writers to
+    one customer are serialised and numbers increase in commit order, with no gaps.
+    `pruned_through` is the highest number already removed by retention.
+    """
+
+    customer_id = models.BigIntegerField(primary_key=True)
+    last_seq = models.BigIntegerField(default=0)
+    pruned_through = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} at seq {self.last_seq}"
+
+
+class OutboxEvent(models.Model):
+    class Op(models.TextChoices):
+        INSERT = "insert"
+        UPDATE = "update"
+        DELETE = "delete"
+
+    customer_id = models.BigIntegerField()
+    seq = models.BigIntegerField()
+    topic = models.CharField(max_length=32)
+    op = models.CharField(max_length=8, choices=Op.choices)
+    event = models.CharField(max_length=64)
+    object_id = models.BigIntegerField()
+    new = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    old = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    changed = models.JSONField(default=list)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["customer_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer_id", "seq"], name="outbox_customer_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.object_id} (customer {self.customer_id}, seq {self.seq})"
+
+    def as_frame(self) -> dict:
+        """The `change` frame of docs/protocol.md."""
+        return {
+            "type": "change",
+            "seq": self.seq,
+            "topic": self.topic,
+            "op": self.op,
+            "event": self.event,
+            "id": self.object_id,
+            "new": self.new,
+            "old": self.old,
+            "changed": self.changed,
+            "at": self.created_at.isoformat(),
+        }

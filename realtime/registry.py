@@ -1,0 +1,111 @@
+"""The one place that says which models sync (our `supabase_realtime` publication).
+
+Apps declare entries with `register()` (the portal does it in `portal/sync.py`); the capture,
+the consumer, the snapshot API and `realtime_status` read them from here. Adding a synced
+model is one `register()` call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+Representation = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an event-name rule sees: the customer's view before and after, and what moved."""
+
+    op: str  # insert | update | delete
+    old: Representation | None
+    new: Representation | None
+    changed: list[str]
+    created: bool  # the row is new in the database (not merely newly visible)
+    deleted: bool  # the row is gone from the database (not merely hidden)
+
+
+@dataclass(frozen=True)
+class SyncedModel:
+    model: type[models.Model]
+    topic: str
+    serializer: type  # a DRF serializer class; its fields are exactly what a customer sees
+    event_name: Callable[[Change], str]
+    owner_field: str = "customer_id"
+    # Which rows a customer sees, said twice because saves test one row in Python and
+    # snapshots filter in SQL; tests/realtime/test_registry.py checks the two agree.
+    visible: Callable[[models.Model], bool] = field(default=lambda obj: True)
+    visible_filter: models.Q = field(default_factory=models.Q)
+    ordering: tuple[str, ...] = ("pk",)
+    label: str = ""
+
+    def owner_of(self, obj: models.Model) -> int | None:
+        return getattr(obj, self.owner_field)
+
+    def visible_rows(self, customer_id: int) -> models.QuerySet:
+        """The rows this customer sees, in display order."""
+        return (
+            self.model._default_manager.filter(**{self.owner_field: customer_id})
+            .filter(self.visible_filter)
+            .order_by(*self.ordering)
+        )
+
+    def represent(self, obj: models.Model) -> Representation:
+        return dict(self.serializer(obj).data)
+
+
+@dataclass(frozen=True)
+class OwnerModel:
+    """The model whose rows own the synced data (Customer) and the field naming its login."""
+
+    model: type[models.Model]
+    user_field: str
+    view_permission: str
+
+
+_by_model: dict[type[models.Model], SyncedModel] = {}
+_by_topic: dict[str, SyncedModel] = {}
+_owner: OwnerModel | None = None
+
+
+def register(entry: SyncedModel) -> SyncedModel:
+    if entry.topic in _by_topic and _by_topic[entry.topic].model is not entry.model:
+        raise ValueError(f"Topic {entry.topic!r} is already registered.")
+    _by_model[entry.model] = entry
+    _by_topic[entry.topic] = entry
+    return entry
+
+
+def register_owner(*, model: type[models.Model], user_field: str) -> None:
+    global _owner
+    meta = model._meta
+    _owner = OwnerModel(
+        model=model,
+        user_field=user_field,
+        view_permission=f"{meta.app_label}.view_{meta.model_name}",
+    )
+
+
+def owner() -> OwnerModel:
+    if _owner is None:
+        raise LookupError("No owner model registered; call realtime.registry.register_owner().")
+    return _owner
+
+
+def for_model(model: type[models.Model]) -> SyncedModel | None:
+    return _by_model.get(model)
+
+
+def for_topic(topic: str) -> SyncedModel | None:
+    return _by_topic.get(topic)
+
+
+def topics() -> list[str]:
+    return list(_by_topic)
+
+
+def entries() -> list[SyncedModel]:
+    return list(_by_topic.values())
