@@ -1,19 +1,29 @@
-"""Publishing to the Channels layer, always after commit.
+"""Publishing to the Channels layer, always after commit, never blocking the writer.
 
 The layer is lossy (at most once), so nothing here retries: a frame that does not arrive is
 found missing by the consumer's gap repair and read back from the outbox.
+
+With Redis, frames go to a per-process publisher thread with its own event loop and
+connection, so a save returns as soon as its transaction commits. The in-memory layer is
+bound to daphne's event loop and not thread-safe, so it is called through `async_to_sync`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
+import threading
+from concurrent.futures import Future
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+FLUSH_TIMEOUT = 5.0
 
 
 def customer_group(customer_id: int) -> str:
@@ -24,15 +34,77 @@ def user_group(user_id: int) -> str:
     return f"rt.user.{user_id}"
 
 
+def session_group(session_key: str) -> str:
+    return f"rt.session.{session_key}"
+
+
+class _Publisher:
+    """One event loop in a daemon thread, sending group messages in the order they were queued."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pending: set[Future] = set()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="realtime-publisher", daemon=True)
+        self.thread.start()
+        atexit.register(self.flush)
+
+    def submit(self, group: str, message: dict[str, Any]) -> None:
+        future = asyncio.run_coroutine_threadsafe(_send(group, message), self.loop)
+        with self.lock:
+            self.pending.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future) -> None:
+        with self.lock:
+            self.pending.discard(future)
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT) -> None:
+        """Wait for queued messages (a management command's last changes before it exits)."""
+        with self.lock:
+            waiting = list(self.pending)
+        for future in waiting:
+            try:
+                future.result(timeout=timeout)
+            except Exception:  # already logged by _send; the outbox still has the event
+                logger.debug("realtime: publish failed during flush", exc_info=True)
+
+
+async def _send(group: str, message: dict[str, Any]) -> None:
+    try:
+        await get_channel_layer().group_send(group, message)
+    except Exception:
+        logger.warning("realtime: publish to %s failed; clients will repair from the outbox", group, exc_info=True)
+
+
+_publisher: _Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def _get_publisher() -> _Publisher:
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None:
+            _publisher = _Publisher()
+        return _publisher
+
+
+def flush(timeout: float = FLUSH_TIMEOUT) -> None:
+    if _publisher is not None:
+        _publisher.flush(timeout)
+
+
 def send_to_group(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        # The change is committed and in the outbox; sockets repair the gap on their own.
-        logger.warning("realtime: publish to %s failed; clients will repair from the outbox", group, exc_info=True)
+    if isinstance(layer, InMemoryChannelLayer):
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            logger.warning("realtime: publish to %s failed", group, exc_info=True)
+        return
+    _get_publisher().submit(group, message)
 
 
 def publish_frames(customer_id: int, frames: list[dict[str, Any]]) -> None:
@@ -49,10 +121,4 @@ def announce_access_changed_on_commit(customer_id: int) -> None:
 
 
 def close_user_sockets_on_commit(user_id: int, code: int) -> None:
-    transaction.on_commit(
-        lambda: send_to_group(user_group(user_id), {"type": "realtime.close", "code": code})
-    )
-
-
-def session_group(session_key: str) -> str:
-    return f"rt.session.{session_key}"
+    transaction.on_commit(lambda: send_to_group(user_group(user_id), {"type": "realtime.close", "code": code}))

@@ -54,7 +54,13 @@ class SyncedModel:
         )
 
     def represent(self, obj: models.Model) -> Representation:
-        return dict(self.serializer(obj).data)
+        # One serializer instance per entry: building a ModelSerializer's fields costs more
+        # than the rest of a save, and `to_representation` is read-only once they are built.
+        serializer = _serializers.get(self.topic)
+        if serializer is None:
+            serializer = _serializers[self.topic] = self.serializer()
+            serializer.fields  # noqa: B018  (build them now, not on a racing first use)
+        return dict(serializer.to_representation(obj))
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class OwnerModel:
 _by_model: dict[type[models.Model], SyncedModel] = {}
 _by_topic: dict[str, SyncedModel] = {}
 _owner: OwnerModel | None = None
+_serializers: dict[str, Any] = {}
 
 
 def register(entry: SyncedModel) -> SyncedModel:
@@ -76,6 +83,7 @@ def register(entry: SyncedModel) -> SyncedModel:
         raise ValueError(f"Topic {entry.topic!r} is already registered.")
     _by_model[entry.model] = entry
     _by_topic[entry.topic] = entry
+    _serializers.pop(entry.topic, None)
     return entry
 
 
