@@ -13,6 +13,7 @@ DATABASE_URL is dropped and recreated: point it at a scratch database.
 from __future__ import annotations
 
 import argparse
+import datetime
 import asyncio
 import json
 import multiprocessing
@@ -189,7 +190,9 @@ async def hold_sockets(ports, seeded, sockets: int, stop_event: asyncio.Event, l
             hello = json.loads(await ws.recv())
             await ws.send(json.dumps({"type": "subscribe", "topics": ["jobs"], "since": hello["seq"]}))
             last = hello["seq"]
-            counters["connected"] += 1
+            while json.loads(await ws.recv())["type"] != "subscribed":
+                pass
+            counters["connected"] += 1  # only once the server has fully set the socket up
             while not stop_event.is_set():
                 try:
                     raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
@@ -205,6 +208,9 @@ async def hold_sockets(ports, seeded, sockets: int, stop_event: asyncio.Event, l
                 notes = (frame["new"] or {}).get("customer_notes", "")
                 if notes.startswith("bench:"):
                     latencies.append((received - float(notes[6:])) * 1000)
+                    recorded = datetime.datetime.fromisoformat(frame["at"]).timestamp()
+                    counters["from_record"].append((received - recorded) * 1000)
+                    counters["trace"].append((received, latencies[-1], counters["from_record"][-1], customer_id))
                 counters["frames"] += 1
 
     tasks = []
@@ -228,6 +234,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20)
     parser.add_argument("--layer", choices=sorted(LAYERS), default="pubsub")
     parser.add_argument("--daphnes", type=int, default=1)
+    parser.add_argument("--trace", help="write (received, latency ms, from-record ms, customer) rows here")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -270,7 +277,7 @@ def main() -> None:
         proc.start()
 
         latencies: list[float] = []
-        counters = {"connected": 0, "frames": 0, "gaps": 0}
+        counters = {"connected": 0, "frames": 0, "gaps": 0, "from_record": [], "trace": []}
 
         async def run() -> None:
             stop = asyncio.Event()
@@ -300,10 +307,14 @@ def main() -> None:
             "p50_ms": round(percentile(latencies, 0.50), 2) if latencies else None,
             "p99_ms": round(percentile(latencies, 0.99), 2) if latencies else None,
             "max_ms": round(max(latencies), 2) if latencies else None,
+            "p50_ms_from_record": round(percentile(counters["from_record"], 0.50), 2) if latencies else None,
+            "p99_ms_from_record": round(percentile(counters["from_record"], 0.99), 2) if latencies else None,
             "daphne_kb_per_socket": round(per_socket_kb, 1),
             **{k: round(v, 3) for k, v in overhead.items()},
         }
         print(json.dumps(result, indent=2))
+        if args.trace:
+            Path(args.trace).write_text(json.dumps(counters["trace"]))
     finally:
         for server in servers:
             server.terminate()
