@@ -13,8 +13,8 @@ DATABASE_URL is dropped and recreated: point it at a scratch database.
 from __future__ import annotations
 
 import argparse
-import datetime
 import asyncio
+import datetime
 import json
 import multiprocessing
 import os
@@ -86,7 +86,12 @@ def seed(customers: int) -> list[tuple[int, str, list[int]]]:
     start = timezone.now() + dt.timedelta(days=3)
     jobs = Job.objects.bulk_create(
         [
-            Job(customer=c, service_type="Carpet", scheduled_start=start, scheduled_end=start + dt.timedelta(hours=2))
+            Job(
+                customer=c,
+                service_type="Carpet",
+                scheduled_start=start,
+                scheduled_end=start + dt.timedelta(hours=2),
+            )
             for c in people
             for _ in range(2)
         ]
@@ -177,7 +182,9 @@ def measure_save_overhead(job_ids: list[int], samples: int = 300) -> dict[str, f
     return {"save_ms_with_realtime": with_capture, "save_ms_without": without}
 
 
-async def hold_sockets(ports, seeded, sockets: int, stop_event: asyncio.Event, latencies: list[float], counters: dict):
+async def hold_sockets(
+    ports, seeded, sockets: int, stop_event: asyncio.Event, latencies: list[float], counters: dict
+):
     import websockets
 
     async def one(index: int) -> None:
@@ -210,7 +217,9 @@ async def hold_sockets(ports, seeded, sockets: int, stop_event: asyncio.Event, l
                     latencies.append((received - float(notes[6:])) * 1000)
                     recorded = datetime.datetime.fromisoformat(frame["at"]).timestamp()
                     counters["from_record"].append((received - recorded) * 1000)
-                    counters["trace"].append((received, latencies[-1], counters["from_record"][-1], customer_id))
+                    counters["trace"].append(
+                        (received, latencies[-1], counters["from_record"][-1], customer_id)
+                    )
                 counters["frames"] += 1
 
     tasks = []
@@ -227,7 +236,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--rate", type=float, default=100)

@@ -118,13 +118,9 @@ class Invoice(models.Model):
         VOID = "void", "Void"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invoices")
-    job = models.ForeignKey(
-        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
-    )
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices")
     number = models.CharField(max_length=32, unique=True)
-    total = models.DecimalField(
-        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
-    )
+    total = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     sent_at = models.DateTimeField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
@@ -184,16 +180,12 @@ class LoyaltyTransaction(models.Model):
         BONUS = "bonus", "Bonus"
         ADJUSTMENT = "adjustment", "Adjustment"
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="loyalty_transactions"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="loyalty_transactions")
     points = models.IntegerField(help_text="Positive adds points, negative takes them away.")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     description = models.CharField(max_length=200, blank=True)
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    invoice = models.ForeignKey(
-        Invoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -52,9 +52,7 @@ def _check_window(start: dt.datetime, end: dt.datetime) -> None:
 
 def _ensure_open(job: Job) -> None:
     if job.status in Job.FINISHED:
-        raise DomainError(
-            f"This job is already {job.get_status_display().lower()}.", code="job_finished"
-        )
+        raise DomainError(f"This job is already {job.get_status_display().lower()}.", code="job_finished")
 
 
 @transaction.atomic
@@ -142,9 +140,7 @@ def _next_invoice_number() -> str:
     year = timezone.localdate().year
     prefix = f"INV-{year}-"
     last = (
-        Invoice.objects.filter(number__startswith=prefix).order_by("-number").values_list(
-            "number", flat=True
-        )
+        Invoice.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True)
     ).first()
     serial = int(last.removeprefix(prefix)) + 1 if last and last.removeprefix(prefix).isdigit() else 1
     return f"{prefix}{serial:05d}"
@@ -161,9 +157,7 @@ def _as_amount(total: Any) -> Decimal:
 
 
 @transaction.atomic
-def create_invoice(
-    *, customer: Customer, total: Any, job: Job | None = None, number: str = ""
-) -> Invoice:
+def create_invoice(*, customer: Customer, total: Any, job: Job | None = None, number: str = "") -> Invoice:
     """Create a draft invoice; customers see it once it is sent."""
     if job is not None and job.customer_id != customer.pk:
         raise DomainError("That job belongs to another customer.", code="wrong_customer")
@@ -208,7 +202,9 @@ def mark_invoice_overdue(*, invoice: Invoice, today: dt.date | None = None) -> I
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     today = today or timezone.localdate()
     if invoice.status != Invoice.Status.SENT:
-        raise DomainError(f"Only a sent invoice can be overdue; this one is {invoice.status}.", code="not_sent")
+        raise DomainError(
+            f"Only a sent invoice can be overdue; this one is {invoice.status}.", code="not_sent"
+        )
     if invoice.due_date is None or invoice.due_date >= today:
         raise DomainError("This invoice is not past its due date.", code="not_due")
     invoice.status = Invoice.Status.OVERDUE

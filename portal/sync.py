@@ -37,8 +37,10 @@ _INVOICE_STATUS_EVENTS = {
 def invoice_event(change: Change) -> Event:
     if change.op == "insert":
         # A draft becoming visible is the customer's first sight of it: "sent", not "created".
-        return Event.INVOICE_CREATED if change.created else _INVOICE_STATUS_EVENTS.get(
-            change.new["status"], Event.INVOICE_CREATED
+        return (
+            Event.INVOICE_CREATED
+            if change.created
+            else _INVOICE_STATUS_EVENTS.get(change.new["status"], Event.INVOICE_CREATED)
         )
     if change.op == "delete":
         return Event.INVOICE_DELETED
@@ -86,7 +88,9 @@ def profile_event(change: Change) -> Event:
 register_owner(model=Customer, user_field="portal_user")
 
 register(
-    SyncedModel(Customer, "profile", serializers.ProfileSerializer, profile_event, owner_field="pk", label="Profile")
+    SyncedModel(
+        Customer, "profile", serializers.ProfileSerializer, profile_event, owner_field="pk", label="Profile"
+    )
 )
 register(
     SyncedModel(

@@ -10,9 +10,7 @@ from realtime import registry
 def own_customer_id(user: AbstractBaseUser) -> int | None:
     owner = registry.owner()
     return (
-        owner.model._default_manager.filter(**{owner.user_field: user})
-        .values_list("pk", flat=True)
-        .first()
+        owner.model._default_manager.filter(**{owner.user_field: user}).values_list("pk", flat=True).first()
     )
 
 

@@ -47,9 +47,7 @@ def sync_update(queryset: models.QuerySet, **values: Any) -> int:
             return 0
         count = model._default_manager.using(db).filter(pk__in=before).update(**values)
         after = _snapshots(entry, model._default_manager.using(db).filter(pk__in=before).order_by("pk"))
-        record_transitions(
-            (Transition(entry, pk, before[pk], after.get(pk)) for pk in before), using=db
-        )
+        record_transitions((Transition(entry, pk, before[pk], after.get(pk)) for pk in before), using=db)
     return count
 
 

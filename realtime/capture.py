@@ -183,7 +183,9 @@ def _on_user_deleted(sender, instance, **kwargs) -> None:
 def _on_logged_out(sender, request, user, **kwargs) -> None:
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if session_key:
-        publish.send_to_group(publish.session_group(session_key), {"type": "realtime.close", "code": CLOSE_UNAUTHENTICATED})
+        publish.send_to_group(
+            publish.session_group(session_key), {"type": "realtime.close", "code": CLOSE_UNAUTHENTICATED}
+        )
 
 
 def connect_signals() -> None:

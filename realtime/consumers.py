@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.module_loading import import_string
 
-from realtime import access, publish, registry, sequence
+from realtime import access, presence, publish, registry, sequence
 from realtime.capture import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from realtime.models import OutboxEvent
 
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 16 * 1024
 REPLAY_BATCH = 500
+TYPING_MIN_INTERVAL = 1.0  # seconds between repeated identical typing frames from one socket
 
 
 class ProtocolError(Exception):
@@ -41,6 +42,8 @@ class ProtocolError(Exception):
 
 class PortalConsumer(AsyncWebsocketConsumer):
     customer_id: int | None = None
+    presence_entry: dict[str, Any] | None = None
+    last_typing: tuple[bool, float] = (False, 0.0)
 
     async def connect(self) -> None:
         # Accept first, then close with a code: a refused handshake shows browsers only 1006,
@@ -76,6 +79,8 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.checker = asyncio.create_task(self._check_periodically())
 
     async def disconnect(self, code: int) -> None:
+        if self.presence_entry is not None:
+            await self.leave_presence()
         checker = getattr(self, "checker", None)
         if checker is not None:
             checker.cancel()
@@ -105,9 +110,17 @@ class PortalConsumer(AsyncWebsocketConsumer):
         elif kind == "ping":
             if await self.check_access():
                 await self.catch_up()
+                await self.refresh_presence()
                 await self.send_frame({"type": "pong", "seq": self.cursor})
+        elif kind == "presence":
+            await self.set_presence(frame.get("status"))
+        elif kind == "typing":
+            await self.broadcast_typing(frame.get("typing"))
         else:
-            raise ProtocolError("unknown_type", f"Unknown frame type {kind!r}; expected subscribe, unsubscribe or ping.")
+            raise ProtocolError(
+                "unknown_type",
+                f"Unknown frame type {kind!r}; expected subscribe, unsubscribe, ping, presence or typing.",
+            )
 
     async def subscribe(self, topics: list[str], since: int | None) -> None:
         last_seq, pruned_through = await database_sync_to_async(sequence.current)(self.customer_id)
@@ -194,6 +207,88 @@ class PortalConsumer(AsyncWebsocketConsumer):
     async def realtime_tick(self, message: dict[str, Any]) -> None:
         if await self.check_access():
             await self.catch_up()
+            await self.refresh_presence()
+
+    # --- presence and typing (ephemeral: never stored in the outbox) --------------------------
+
+    async def set_presence(self, status: Any) -> None:
+        if status == "offline":
+            if self.presence_entry is not None:
+                await self.leave_presence()
+            return
+        if status not in presence.PRESENCE_STATUSES:
+            raise ProtocolError(
+                "bad_status", f'"status" must be one of {[*presence.PRESENCE_STATUSES, "offline"]}.'
+            )
+        if not hasattr(self, "identity"):
+            self.identity = await database_sync_to_async(self._identity)()
+        self.presence_entry = presence.entry_for(**self.identity, status=status)
+        online = await presence.store().put(self.customer_id, self.channel_name, self.presence_entry)
+        await self.channel_layer.group_send(
+            publish.customer_group(self.customer_id), {"type": "realtime.presence", "online": online}
+        )
+
+    async def refresh_presence(self) -> None:
+        if self.presence_entry is not None:
+            self.presence_entry = presence.entry_for(**self.identity, status=self.presence_entry["status"])
+            await presence.store().put(self.customer_id, self.channel_name, self.presence_entry)
+
+    async def leave_presence(self) -> None:
+        self.presence_entry = None
+        online = await presence.store().remove(self.customer_id, self.channel_name)
+        await self.channel_layer.group_send(
+            publish.customer_group(self.customer_id), {"type": "realtime.presence", "online": online}
+        )
+
+    def _identity(self) -> dict[str, str]:
+        # The server names people; a client cannot claim to be staff or someone else.
+        user = get_user_model()._default_manager.get(pk=self.user_id)
+        if self.requested is not None and user.is_staff:
+            return {
+                "user_key": f"user-{user.pk}",
+                "name": user.get_full_name() or user.get_username(),
+                "role": "staff",
+            }
+        owner = registry.owner().model._default_manager.get(pk=self.customer_id)
+        return {"user_key": f"user-{user.pk}", "name": str(owner), "role": "customer"}
+
+    async def realtime_presence(self, message: dict[str, Any]) -> None:
+        if self.presence_entry is not None:
+            await self.send_frame({"type": "presence", "online": message["online"]})
+
+    async def broadcast_typing(self, typing: Any) -> None:
+        if not isinstance(typing, bool):
+            raise ProtocolError("bad_typing", '"typing" must be true or false.')
+        now = asyncio.get_running_loop().time()
+        previous, at = self.last_typing
+        if typing == previous and now - at < TYPING_MIN_INTERVAL:
+            return  # a keystroke burst: the others already know
+        self.last_typing = (typing, now)
+        if not hasattr(self, "identity"):
+            self.identity = await database_sync_to_async(self._identity)()
+        await self.channel_layer.group_send(
+            publish.customer_group(self.customer_id),
+            {
+                "type": "realtime.typing",
+                "sender": self.channel_name,
+                "user": self.identity["user_key"],
+                "name": self.identity["name"],
+                "role": self.identity["role"],
+                "typing": typing,
+            },
+        )
+
+    async def realtime_typing(self, message: dict[str, Any]) -> None:
+        if message["sender"] != self.channel_name and "messages" in self.topics:
+            await self.send_frame(
+                {
+                    "type": "typing",
+                    "user": message["user"],
+                    "name": message["name"],
+                    "role": message["role"],
+                    "typing": message["typing"],
+                }
+            )
 
     async def _check_periodically(self) -> None:
         # Catches what the layer lost entirely, for clients that never ping. The tick goes
@@ -255,7 +350,9 @@ def _since(frame: dict[str, Any]) -> int | None:
 
 
 @database_sync_to_async
-def _outbox_frames(customer_id: int, after: int, upto: int, *, topics: set[str] | None) -> list[dict[str, Any]]:
+def _outbox_frames(
+    customer_id: int, after: int, upto: int, *, topics: set[str] | None
+) -> list[dict[str, Any]]:
     rows = OutboxEvent.objects.filter(customer_id=customer_id, seq__gt=after, seq__lte=upto)
     if topics is not None:
         rows = rows.filter(topic__in=topics)

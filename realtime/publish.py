@@ -74,7 +74,9 @@ async def _send(group: str, message: dict[str, Any]) -> None:
     try:
         await get_channel_layer().group_send(group, message)
     except Exception:
-        logger.warning("realtime: publish to %s failed; clients will repair from the outbox", group, exc_info=True)
+        logger.warning(
+            "realtime: publish to %s failed; clients will repair from the outbox", group, exc_info=True
+        )
 
 
 _publisher: _Publisher | None = None
@@ -111,7 +113,9 @@ def publish_frames(customer_id: int, frames: list[dict[str, Any]]) -> None:
     send_to_group(customer_group(customer_id), {"type": "realtime.changes", "frames": frames})
 
 
-def publish_frames_on_commit(customer_id: int, frames: list[dict[str, Any]], *, using: str = "default") -> None:
+def publish_frames_on_commit(
+    customer_id: int, frames: list[dict[str, Any]], *, using: str = "default"
+) -> None:
     transaction.on_commit(lambda: publish_frames(customer_id, frames), using=using)
 
 
@@ -121,4 +125,6 @@ def announce_access_changed_on_commit(customer_id: int) -> None:
 
 
 def close_user_sockets_on_commit(user_id: int, code: int) -> None:
-    transaction.on_commit(lambda: send_to_group(user_group(user_id), {"type": "realtime.close", "code": code}))
+    transaction.on_commit(
+        lambda: send_to_group(user_group(user_id), {"type": "realtime.close", "code": code})
+    )

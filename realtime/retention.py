@@ -26,9 +26,9 @@ def prune(*, now: dt.datetime | None = None, retention_seconds: int | None = Non
     while True:
         with transaction.atomic():
             ids = list(
-                OutboxEvent.objects.filter(created_at__lt=cutoff).order_by("id").values_list("id", flat=True)[
-                    :PRUNE_BATCH
-                ]
+                OutboxEvent.objects.filter(created_at__lt=cutoff)
+                .order_by("id")
+                .values_list("id", flat=True)[:PRUNE_BATCH]
             )
             if not ids:
                 return total

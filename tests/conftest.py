@@ -99,7 +99,9 @@ def make_user(django_user_model):
         )
         for codename in perms:
             app_label, code = codename.split(".")
-            user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=code))
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=code)
+            )
         return user
 
     return make
@@ -182,7 +184,16 @@ class DaphneServer:
     def start(self, timeout: float = 20) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "config.asgi:application",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -191,7 +202,9 @@ class DaphneServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited early; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"daphne exited early; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}"
+                )
             if _port_open("127.0.0.1", self.port):
                 return
             time.sleep(0.05)

@@ -5,39 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CustomerSequence',
+            name="CustomerSequence",
             fields=[
-                ('customer_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('pruned_through', models.BigIntegerField(default=0)),
+                ("customer_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("last_seq", models.BigIntegerField(default=0)),
+                ("pruned_through", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='OutboxEvent',
+            name="OutboxEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('customer_id', models.BigIntegerField()),
-                ('seq', models.BigIntegerField()),
-                ('topic', models.CharField(max_length=32)),
-                ('op', models.CharField(choices=[('insert', 'Insert'), ('update', 'Update'), ('delete', 'Delete')], max_length=8)),
-                ('event', models.CharField(max_length=64)),
-                ('object_id', models.BigIntegerField()),
-                ('new', models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
-                ('old', models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
-                ('changed', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("customer_id", models.BigIntegerField()),
+                ("seq", models.BigIntegerField()),
+                ("topic", models.CharField(max_length=32)),
+                (
+                    "op",
+                    models.CharField(
+                        choices=[("insert", "Insert"), ("update", "Update"), ("delete", "Delete")],
+                        max_length=8,
+                    ),
+                ),
+                ("event", models.CharField(max_length=64)),
+                ("object_id", models.BigIntegerField()),
+                ("new", models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
+                ("old", models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
+                ("changed", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'ordering': ['customer_id', 'seq'],
-                'constraints': [models.UniqueConstraint(fields=('customer_id', 'seq'), name='outbox_customer_seq_unique')],
+                "ordering": ["customer_id", "seq"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("customer_id", "seq"), name="outbox_customer_seq_unique")
+                ],
             },
         ),
     ]

@@ -38,7 +38,9 @@ class Command(BaseCommand):
             ok = False
             self.stdout.write(self.style.ERROR(f"  does not answer: {error!r}"))
         else:
-            self.stdout.write(self.style.SUCCESS("  answers") if ok else self.style.ERROR("  answered wrongly"))
+            self.stdout.write(
+                self.style.SUCCESS("  answers") if ok else self.style.ERROR("  answered wrongly")
+            )
         if isinstance(layer, InMemoryChannelLayer):
             self.stdout.write(
                 self.style.WARNING(
