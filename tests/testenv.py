@@ -16,5 +16,6 @@ for name, value in {
     "FAST_PASSWORD_HASHER": "1",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "LOG_LEVEL": "WARNING",
+    "DB_CONN_MAX_AGE": "0",  # async consumers use pool threads; let them close their connections
 }.items():
     os.environ.setdefault(name, value)
