@@ -20,6 +20,10 @@ def consistent_read(customer_id: int) -> Iterator[int]:
     ATOMIC_REQUESTS) the outer transaction's isolation applies.
     """
     outer = connection.in_atomic_block
+    if not outer:
+        # Connect (and run Django's connection health check) now: a health-check query inside
+        # the block would start the transaction before SET TRANSACTION could.
+        connection.cursor().close()
     with transaction.atomic():
         if connection.vendor == "postgresql" and not outer:
             with connection.cursor() as cursor:
