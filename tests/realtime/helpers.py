@@ -1,0 +1,289 @@
+"""Shared test helpers: logged-in sockets that check every frame, and the snapshot/apply pair.
+
+Every frame a test receives through `Socket` (in-process) or `record_text` (a real client
+against daphne) is checked at once against docs/protocol.md's frame shapes and the portal
+serializers' field lists, and appended to `RECORDED`; `tests/realtime/conftest.py` re-checks
+each test's share of the stream when it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from config.asgi import application
+from portal import serializers
+
+TOPICS = ("profile", "jobs", "invoices", "messages", "loyalty")
+
+# What a customer may see, per topic: exactly the portal serializers' field lists.
+TOPIC_FIELDS: dict[str, set[str]] = {
+    "profile": set(serializers.ProfileSerializer.Meta.fields),
+    "jobs": set(serializers.JobSerializer.Meta.fields),
+    "invoices": set(serializers.InvoiceSerializer.Meta.fields),
+    "messages": set(serializers.MessageSerializer.Meta.fields),
+    "loyalty": set(serializers.LoyaltyTransactionSerializer.Meta.fields),
+}
+
+FRAME_KEYS: dict[str, set[str]] = {
+    "hello": {"type", "customer", "seq", "topics"},
+    "subscribed": {"type", "topics", "seq"},
+    "change": {"type", "seq", "topic", "op", "event", "id", "new", "old", "changed", "at"},
+    "pong": {"type", "seq"},
+    "resync": {"type", "reason", "seq"},
+    "error": {"type", "code", "message"},
+    "presence": {"type", "online"},
+    "typing": {"type", "user", "name", "role", "typing"},
+}
+
+# Tests put these markers into staff-only data (internal notes, numbers of drafts that are never
+# sent); none may ever appear in a frame, nor may the names of internal columns.
+INTERNAL_NOTE = "INTERNAL-SECRET: gate code 4711, customer is difficult"
+HIDDEN_DRAFT_PREFIX = "HIDDEN-DRAFT-"
+FORBIDDEN_TEXT = (
+    "internal_notes",
+    "INTERNAL-SECRET",
+    HIDDEN_DRAFT_PREFIX,
+    '"author"',
+    "updated_at",
+    "deleted_at",
+    "portal_user",
+    "password",
+    '"draft"',
+)
+
+RECORDED: list[dict[str, Any]] = []
+
+
+def check_row(topic: str, row: dict[str, Any]) -> None:
+    assert set(row) == TOPIC_FIELDS[topic], (topic, sorted(row))
+
+
+def check_frame(frame: dict[str, Any], raw: str | None = None) -> None:
+    """Fail if a frame has a shape docs/protocol.md does not allow or shows anything internal."""
+    raw = raw if raw is not None else json.dumps(frame)
+    for text in FORBIDDEN_TEXT:
+        assert text not in raw, f"{text!r} leaked in {raw}"
+    kind = frame.get("type")
+    assert kind in FRAME_KEYS, raw
+    assert set(frame) == FRAME_KEYS[kind], raw
+    if kind != "change":
+        return
+    topic = frame["topic"]
+    assert topic in TOPIC_FIELDS, raw
+    assert frame["op"] in {"insert", "update", "delete"}, raw
+    assert (
+        frame["event"].split(".")[0]
+        == {
+            "profile": "profile",
+            "jobs": "job",
+            "invoices": "invoice",
+            "messages": "message",
+            "loyalty": "loyalty",
+        }[topic]
+    ), raw
+    for side in ("new", "old"):
+        if frame[side] is not None:
+            check_row(topic, frame[side])
+            assert frame[side]["id"] == frame["id"], raw
+    assert set(frame["changed"]) <= TOPIC_FIELDS[topic], raw
+    if frame["op"] == "insert":
+        assert frame["old"] is None and frame["new"] is not None, raw
+    elif frame["op"] == "delete":
+        assert frame["new"] is None and frame["old"] is not None, raw
+    else:
+        assert frame["old"] is not None and frame["new"] is not None and frame["changed"], raw
+        assert frame["changed"] == [k for k in frame["new"] if frame["new"][k] != frame["old"][k]], raw
+    if frame["topic"] == "invoices":
+        for side in ("new", "old"):
+            assert frame[side] is None or frame[side]["status"] != "draft", raw
+
+
+def record_text(raw: str) -> dict[str, Any]:
+    frame = json.loads(raw)
+    check_frame(frame, raw)
+    RECORDED.append(frame)
+    return frame
+
+
+# --- sockets ------------------------------------------------------------------------------------
+
+
+class Closed(Exception):
+    def __init__(self, code: int | None) -> None:
+        super().__init__(f"socket closed with {code}")
+        self.code = code
+
+
+def session_cookie_sync(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+session_cookie = sync_to_async(session_cookie_sync)
+
+
+def communicator(cookie: str | None = None, query: str = "", origin: bytes = b"http://testserver"):
+    headers = [(b"origin", origin)] if origin else []
+    if cookie:
+        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+    return WebsocketCommunicator(application, f"/ws/realtime/{query}", headers=headers)
+
+
+class Socket:
+    """An in-process client of `/ws/realtime/` whose every received frame is checked and recorded."""
+
+    def __init__(self, comm: WebsocketCommunicator) -> None:
+        self.comm = comm
+        self.hello: dict[str, Any] = {}
+        self.closed = False
+
+    async def recv(self, timeout: float = 5) -> dict[str, Any]:
+        output = await self.comm.receive_output(timeout)
+        if output["type"] == "websocket.close":
+            self.closed = True
+            raise Closed(output.get("code"))
+        assert output["type"] == "websocket.send", output
+        assert "text" in output, f"server sent a binary frame: {output}"
+        return record_text(output["text"])
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.comm.send_json_to(frame)
+
+    async def expect(self, kind: str, timeout: float = 5) -> dict[str, Any]:
+        frame = await self.recv(timeout)
+        assert frame["type"] == kind, frame
+        return frame
+
+    async def expect_close(self, timeout: float = 5) -> int | None:
+        """Wait for the server to close the socket; returns the code."""
+        try:
+            frame = await self.recv(timeout)
+        except Closed as closed:
+            return closed.code
+        raise AssertionError(f"expected a close, got {frame}")
+
+    async def subscribe(self, topics=TOPICS, since: int | None = None) -> dict[str, Any]:
+        frame: dict[str, Any] = {"type": "subscribe", "topics": list(topics)}
+        if since is not None:
+            frame["since"] = since
+        await self.send(frame)
+        return await self.expect("subscribed")
+
+    async def changes(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """The next `count` frames, which must all be changes."""
+        return [await self.expect("change", timeout) for _ in range(count)]
+
+    async def changes_through(self, seq: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """Change frames until one with `seq` >= the given one (the socket must see every seq)."""
+        frames: list[dict[str, Any]] = []
+        while not frames or frames[-1]["seq"] < seq:
+            frames.append(await self.expect("change", timeout))
+        return frames
+
+    async def until_pong(self, timeout: float = 5) -> list[dict[str, Any]]:
+        """Ping and return every frame before the pong: the server catches up first, so these
+        are all the changes the socket is owed."""
+        await self.send({"type": "ping"})
+        frames = []
+        while (frame := await self.recv(timeout))["type"] != "pong":
+            frames.append(frame)
+        return frames
+
+    async def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(TimeoutError, Closed):
+                await self.comm.disconnect()
+
+
+async def connect(user=None, query: str = "", *, cookie: str | None = None, origin=b"http://testserver"):
+    """A socket logged in as `user` that has received its hello frame."""
+    if user is not None and cookie is None:
+        cookie = await session_cookie(user)
+    socket = Socket(communicator(cookie, query, origin))
+    connected, _ = await socket.comm.connect(timeout=5)
+    assert connected
+    socket.hello = await socket.expect("hello")
+    return socket
+
+
+# --- snapshots ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TopicSnapshot:
+    seq: int
+    rows: dict[int, dict[str, Any]]
+    balance: int | None = None
+
+
+def logged_in_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def api_snapshot(client: Client, topic: str, customer: int | None = None) -> TopicSnapshot:
+    """One topic from the snapshot API, in one page so the whole of it is at one `seq`."""
+    params: dict[str, Any] = {} if customer is None else {"customer": customer}
+    if topic == "profile":
+        response = client.get("/api/portal/profile/", params)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        check_row("profile", body["profile"])
+        return TopicSnapshot(body["seq"], {body["profile"]["id"]: body["profile"]})
+    response = client.get(f"/api/portal/{topic}/", {**params, "limit": 1000})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["count"] == len(body["results"]) and body["next"] is None
+    for row in body["results"]:
+        check_row(topic, row)
+    assert FORBIDDEN_TEXT[1] not in response.content.decode()
+    return TopicSnapshot(body["seq"], {row["id"]: row for row in body["results"]}, body.get("balance"))
+
+
+def api_snapshots(client: Client, customer: int | None = None) -> dict[str, TopicSnapshot]:
+    return {topic: api_snapshot(client, topic, customer) for topic in TOPICS}
+
+
+def apply_changes(rows: dict[int, dict[str, Any]], frames) -> dict[int, dict[str, Any]]:
+    """docs/protocol.md: insert adds `new`, update replaces with `new`, delete removes by id."""
+    rows = dict(rows)
+    for frame in frames:
+        if frame["op"] == "insert":
+            assert frame["id"] not in rows, f"insert of a row the client has: {frame}"
+            rows[frame["id"]] = frame["new"]
+        elif frame["op"] == "update":
+            assert frame["id"] in rows, f"update of a row the client does not have: {frame}"
+            assert rows[frame["id"]] == frame["old"], f"`old` is not the client's row: {frame}"
+            rows[frame["id"]] = frame["new"]
+        else:
+            assert frame["id"] in rows, f"delete of a row the client does not have: {frame}"
+            del rows[frame["id"]]
+    return rows
+
+
+def assert_gap_free(frames, after: int, upto: int) -> None:
+    assert [f["seq"] for f in frames] == list(range(after + 1, upto + 1))
+
+
+def assert_stream_rebuilds(before: dict[str, TopicSnapshot], frames, after: dict[str, TopicSnapshot]):
+    """Zulip's test_events: each topic's earlier snapshot plus its change frames from the
+    snapshot's seq to the later one's equals the later snapshot."""
+    for topic, start in before.items():
+        end = after[topic]
+        assert end.seq >= start.seq
+        applied = apply_changes(
+            start.rows, [f for f in frames if f["topic"] == topic and start.seq < f["seq"] <= end.seq]
+        )
+        assert applied == end.rows, topic
+        if topic == "loyalty":
+            assert end.balance == sum(row["points"] for row in applied.values())
