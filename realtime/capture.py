@@ -8,6 +8,7 @@ Writes in autocommit mode (no transaction) are recorded right after their own co
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from realtime.models import OutboxEvent
 from realtime.registry import Change, Representation, SyncedModel
 
 _BEFORE = "_realtime_before"
+_DEPENDENTS = "_realtime_dependents"
 _OLD_USER = "_realtime_old_user"
 
 # Close codes of docs/protocol.md.
@@ -157,18 +159,59 @@ def _on_post_save(sender, instance, created=False, raw=False, using="default", *
             publish.announce_access_changed_on_commit(instance.pk)
 
 
+@functools.cache
+def _set_on_delete(model: type[models.Model]) -> tuple[tuple[SyncedModel, str], ...]:
+    """Synced models whose foreign key to `model` is rewritten, not deleted, when a `model` row
+    goes (SET_NULL, SET_DEFAULT, SET(...)): (entry, field name) pairs."""
+    found = []
+    # include_hidden: `related_name="+"` relations (LoyaltyTransaction.job) are rewritten too.
+    for relation in model._meta.get_fields(include_hidden=True):
+        if not isinstance(relation, models.ForeignObjectRel) or relation.many_to_many:
+            continue
+        on_delete = relation.on_delete
+        entry = _entry(relation.related_model)
+        if entry is None or on_delete in (
+            None,
+            models.CASCADE,
+            models.PROTECT,
+            models.RESTRICT,
+            models.DO_NOTHING,
+        ):
+            continue
+        found.append((entry, relation.field.name))
+    return tuple(found)
+
+
 def _on_pre_delete(sender, instance, using="default", **kwargs) -> None:
     entry = _entry(sender)
     if entry is not None:
         instance.__dict__[_BEFORE] = snapshot(entry, instance)
+    # Django's deletion collector rewrites these rows with QuerySet.update(), which sends no
+    # signals: note how customers see them now and compare after the delete.
+    dependents = []
+    for dependent, field_name in _set_on_delete(sender):
+        rows = dependent.model._default_manager.using(using).filter(**{field_name: instance.pk})
+        dependents.append((dependent, {obj.pk: snapshot(dependent, obj) for obj in rows}))
+    if dependents:
+        instance.__dict__[_DEPENDENTS] = dependents
 
 
 def _on_post_delete(sender, instance, using="default", **kwargs) -> None:
     entry = _entry(sender)
-    if entry is None:
-        return
-    before = instance.__dict__.pop(_BEFORE, None)
-    record_transitions([Transition(entry, instance.pk, before, None, deleted=True)], using=using)
+    if entry is not None:
+        before = instance.__dict__.pop(_BEFORE, None)
+        record_transitions([Transition(entry, instance.pk, before, None, deleted=True)], using=using)
+    transitions = []
+    for dependent, before_rows in instance.__dict__.pop(_DEPENDENTS, ()):
+        if not before_rows:
+            continue
+        rows = dependent.model._default_manager.using(using).filter(pk__in=before_rows).order_by("pk")
+        # Rows deleted in the same cascade are gone here and send their own delete.
+        transitions += [
+            Transition(dependent, obj.pk, before_rows[obj.pk], snapshot(dependent, obj)) for obj in rows
+        ]
+    if transitions:
+        record_transitions(transitions, using=using)
 
 
 def _on_user_saved(sender, instance, created=False, raw=False, **kwargs) -> None:

@@ -284,6 +284,11 @@ def assert_stream_rebuilds(before: dict[str, TopicSnapshot], frames, after: dict
         applied = apply_changes(
             start.rows, [f for f in frames if f["topic"] == topic and start.seq < f["seq"] <= end.seq]
         )
-        assert applied == end.rows, topic
+        differing = {
+            key: (applied.get(key), end.rows.get(key))
+            for key in applied.keys() | end.rows.keys()
+            if applied.get(key) != end.rows.get(key)
+        }
+        assert applied == end.rows, f"{topic}: (client's copy, fresh snapshot) differ: {differing}"
         if topic == "loyalty":
             assert end.balance == sum(row["points"] for row in applied.values())
