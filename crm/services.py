@@ -84,7 +84,7 @@ def schedule_job(
 
 @transaction.atomic
 def reschedule_job(*, job: Job, start: dt.datetime, end: dt.datetime) -> Job:
-    job = Job.objects.select_for_update().get(pk=job.pk)
+    job = Job.objects.select_for_update(no_key=True).get(pk=job.pk)
     _ensure_open(job)
     _check_window(start, end)
     if (job.scheduled_start, job.scheduled_end) == (start, end):
@@ -101,7 +101,7 @@ def change_job_status(*, job: Job, status: str) -> Job:
         raise DomainError(f"Unknown job status {status!r}.", code="unknown_status")
     if status == Job.Status.COMPLETED:
         return complete_job(job=job)
-    job = Job.objects.select_for_update().get(pk=job.pk)
+    job = Job.objects.select_for_update(no_key=True).get(pk=job.pk)
     _ensure_open(job)
     if job.status == status:
         raise DomainError(f"The job is already {job.get_status_display().lower()}.", code="unchanged")
@@ -117,7 +117,7 @@ def cancel_job(*, job: Job) -> Job:
 @transaction.atomic
 def complete_job(*, job: Job, award_points: bool = True) -> Job:
     """Complete a job and award the configured loyalty points for it (once per job)."""
-    job = Job.objects.select_for_update().get(pk=job.pk)
+    job = Job.objects.select_for_update(no_key=True).get(pk=job.pk)
     _ensure_open(job)
     job.status = Job.Status.COMPLETED
     job.save(update_fields=["status", "updated_at"])
@@ -169,7 +169,7 @@ def create_invoice(*, customer: Customer, total: Any, job: Job | None = None, nu
 
 @transaction.atomic
 def send_invoice(*, invoice: Invoice, due_date: dt.date | None = None) -> Invoice:
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
     if invoice.status != Invoice.Status.DRAFT:
         raise DomainError(f"Only a draft can be sent; this one is {invoice.status}.", code="not_draft")
     today = timezone.localdate()
@@ -185,7 +185,7 @@ def send_invoice(*, invoice: Invoice, due_date: dt.date | None = None) -> Invoic
 
 @transaction.atomic
 def mark_invoice_paid(*, invoice: Invoice, paid_at: dt.datetime | None = None) -> Invoice:
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
     if invoice.status not in (Invoice.Status.SENT, Invoice.Status.OVERDUE):
         raise DomainError(
             f"Only a sent or overdue invoice can be paid; this one is {invoice.status}.",
@@ -199,7 +199,7 @@ def mark_invoice_paid(*, invoice: Invoice, paid_at: dt.datetime | None = None) -
 
 @transaction.atomic
 def mark_invoice_overdue(*, invoice: Invoice, today: dt.date | None = None) -> Invoice:
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
     today = today or timezone.localdate()
     if invoice.status != Invoice.Status.SENT:
         raise DomainError(
@@ -221,7 +221,7 @@ def mark_overdue_invoices(*, today: dt.date | None = None) -> int:
 
 @transaction.atomic
 def void_invoice(*, invoice: Invoice) -> Invoice:
-    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
     if invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID):
         raise DomainError(f"A {invoice.status} invoice cannot be voided.", code="not_voidable")
     invoice.status = Invoice.Status.VOID
@@ -248,7 +248,7 @@ def post_message(
 
 @transaction.atomic
 def mark_message_read(*, message: Message, at: dt.datetime | None = None) -> Message:
-    message = Message.objects.select_for_update().get(pk=message.pk)
+    message = Message.objects.select_for_update(no_key=True).get(pk=message.pk)
     if message.deleted_at is not None:
         raise DomainError("That message was deleted.", code="deleted")
     if message.read_at is not None:
@@ -261,7 +261,7 @@ def mark_message_read(*, message: Message, at: dt.datetime | None = None) -> Mes
 @transaction.atomic
 def delete_message(*, message: Message) -> Message:
     """Soft-delete: the row stays for the record; customers stop seeing it."""
-    message = Message.objects.select_for_update().get(pk=message.pk)
+    message = Message.objects.select_for_update(no_key=True).get(pk=message.pk)
     if message.deleted_at is not None:
         raise DomainError("That message is already deleted.", code="deleted")
     message.deleted_at = timezone.now()
@@ -289,7 +289,10 @@ def _positive_points(points: Any) -> int:
 
 def _lock_customer(customer: Customer) -> Customer:
     # Serialises balance checks for one customer, so two redemptions cannot both pass.
-    return Customer.objects.select_for_update().get(pk=customer.pk)
+    # Every row lock here is FOR NO KEY UPDATE: a plain FOR UPDATE blocks the deferred foreign
+    # key checks (FOR KEY SHARE) that another writer runs at COMMIT while it holds the
+    # customer's realtime seq lock, and this transaction then waits for that seq: a deadlock.
+    return Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
 
 
 @transaction.atomic
@@ -359,7 +362,7 @@ def update_contact_details(*, customer: Customer, **changes: str) -> Customer:
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise DomainError(f"Unknown contact fields: {', '.join(sorted(unknown))}.", code="unknown_field")
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
     cleaned = {field: (value or "").strip() for field, value in changes.items()}
     if "name" in cleaned and not cleaned["name"]:
         raise DomainError("A name is required.", code="missing_name")
@@ -382,7 +385,7 @@ def update_preferences(*, customer: Customer, preferences: dict[str, Any]) -> Cu
     """Merge `preferences` into the customer's; only known keys with valid values are taken."""
     if not isinstance(preferences, dict):
         raise DomainError("Preferences must be an object.", code="bad_preferences")
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
     merged = dict(customer.preferences or {})
     for key, value in preferences.items():
         if key == "contact_channel":

@@ -7,7 +7,9 @@ so these wrappers emit the same events the per-row path would.
     sync_bulk_create(LoyaltyTransaction, [LoyaltyTransaction(...), ...])
     sync_bulk_update(jobs, ["technician"])
 
-Each runs in one transaction, locks the rows it reads (PostgreSQL), records one event per
+Each runs in one transaction, locks the rows it reads (PostgreSQL; FOR NO KEY UPDATE, which
+unlike FOR UPDATE does not block other writers' foreign key checks at commit while they hold
+the customer's seq lock, see crm.services._lock_customer), records one event per
 visible change and publishes after commit, exactly like saves do.
 """
 
@@ -41,7 +43,7 @@ def sync_update(queryset: models.QuerySet, **values: Any) -> int:
     entry = _entry(model)
     db = queryset.db
     with transaction.atomic(using=db):
-        rows = queryset.select_for_update().order_by("pk")
+        rows = queryset.select_for_update(no_key=True).order_by("pk")
         before = _snapshots(entry, rows)
         if not before:
             return 0
@@ -76,7 +78,7 @@ def sync_bulk_update(objs: Sequence[M], fields: Sequence[str], **kwargs: Any) ->
     pks = [obj.pk for obj in objs]
     with transaction.atomic(using=db):
         manager = model._default_manager.using(db)
-        before = _snapshots(entry, manager.filter(pk__in=pks).select_for_update().order_by("pk"))
+        before = _snapshots(entry, manager.filter(pk__in=pks).select_for_update(no_key=True).order_by("pk"))
         count = manager.bulk_update(objs, fields, **kwargs)
         after = _snapshots(entry, manager.filter(pk__in=pks).order_by("pk"))
         record_transitions(
