@@ -1,0 +1,190 @@
+"""Delivery guarantees of docs/protocol.md ("The seq guarantees"): resume with `since`, gap
+repair when the channel layer loses a message, `resync` past retention or ahead of the server."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from crm import services
+from realtime import publish, retention, sequence
+from realtime.models import CustomerSequence, OutboxEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@sync_to_async
+def post(customer, body: str):
+    return services.post_message(customer=customer, body=body, author=None)
+
+
+@sync_to_async
+def award(customer, points: int):
+    return services.award_points(customer=customer, points=points)
+
+
+@pytest.fixture
+def dropped(monkeypatch):
+    """`drop.next()` makes the next publish vanish, as a full channel or a Redis blip would."""
+    original = publish.publish_frames
+
+    class Drop:
+        armed = 0
+        lost: list[list[dict]] = []
+
+        def next(self, count: int = 1) -> None:
+            self.armed += count
+
+    drop = Drop()
+
+    def publish_frames(customer_id, frames):
+        if drop.armed:
+            drop.armed -= 1
+            drop.lost.append(frames)
+            return
+        original(customer_id, frames)
+
+    monkeypatch.setattr(publish, "publish_frames", publish_frames)
+    return drop
+
+
+async def test_resume_with_since_delivers_exactly_the_missed_changes(people, sockets, tomorrow_window):
+    alice, bob, _staff = people
+    first = await sockets(alice.portal_user)
+    await first.subscribe(["jobs", "messages", "loyalty"])
+    await post(alice, "before the disconnect")
+    [seen] = await first.changes(1)
+    await first.close()
+
+    start, end = tomorrow_window()
+    await sync_to_async(services.schedule_job)(customer=alice, service_type="Missed", start=start, end=end)
+    await post(alice, "missed")
+    await post(bob, "Bob's, not Alice's")
+    await sync_to_async(services.update_preferences)(customer=alice, preferences={"notify_loyalty": False})
+    await award(alice, 5)
+
+    again = await sockets(alice.portal_user)
+    assert again.hello["seq"] == seen["seq"] + 4
+    await again.subscribe(["jobs", "messages", "loyalty"], since=seen["seq"])
+    missed = await again.changes(3)
+    assert [(f["seq"], f["event"]) for f in missed] == [
+        (seen["seq"] + 1, "job.scheduled"),
+        (seen["seq"] + 2, "message.received"),
+        (seen["seq"] + 4, "loyalty.earned"),  # seq +3 is the profile, not subscribed here
+    ]
+    assert missed[1]["new"]["body"] == "missed"
+    assert await again.until_pong() == []  # no more
+    await post(alice, "live again")
+    [live] = await again.changes(1)
+    assert (live["seq"], live["new"]["body"]) == (seen["seq"] + 5, "live again")  # no repeats
+
+    # Resuming only some topics replays only those.
+    third = await sockets(alice.portal_user)
+    await third.subscribe(["messages"], since=seen["seq"])
+    assert [f["new"]["body"] for f in await third.until_pong()] == ["missed", "live again"]
+
+
+async def test_subscribing_with_since_at_or_after_the_socket_start_repeats_nothing(people, sockets):
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await post(alice, "after hello")
+    last, _ = await sync_to_async(sequence.current)(alice.pk)
+    # A snapshot taken after hello already holds this change: since = its seq skips it.
+    subscribed = await socket.subscribe(["messages"], since=last)
+    assert subscribed["topics"] == ["messages"]
+    assert await socket.until_pong() == []
+    await post(alice, "next")
+    assert [f["seq"] for f in await socket.changes(1)] == [last + 1]
+
+
+async def test_a_dropped_group_message_is_filled_in_before_the_next_one(people, sockets, dropped):
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await socket.subscribe(["messages", "loyalty"])
+    dropped.next()
+    await post(alice, "lost by the layer")
+    await award(alice, 3)
+    repaired, following = await socket.changes(2)
+    assert len(dropped.lost) == 1 and dropped.lost[0][0]["seq"] == repaired["seq"]
+    assert (repaired["seq"], repaired["new"]["body"]) == (socket.hello["seq"] + 1, "lost by the layer")
+    assert (following["seq"], following["event"]) == (socket.hello["seq"] + 2, "loyalty.earned")
+    assert await socket.until_pong() == []
+
+
+async def test_a_lost_last_change_is_found_by_ping(people, sockets, dropped):
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await socket.subscribe(["messages"])
+    dropped.next()
+    await post(alice, "nothing comes after me")
+    # The pong's catch-up finds it; the frame comes before the pong.
+    await socket.send({"type": "ping"})
+    frame = await socket.expect("change")
+    assert frame["new"]["body"] == "nothing comes after me"
+    assert (await socket.expect("pong"))["seq"] == frame["seq"]
+    assert dropped.lost[0][0]["seq"] == frame["seq"]
+
+
+async def test_a_lost_last_change_is_found_by_the_periodic_check_without_ping(
+    people, sockets, dropped, settings
+):
+    settings.REALTIME_CHECK_INTERVAL = 0.2
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await socket.subscribe(["messages"])
+    dropped.next()
+    await post(alice, "found by the server's own check")
+    frame = await socket.expect("change", timeout=5)
+    assert frame["new"]["body"] == "found by the server's own check"
+
+
+async def test_resync_when_since_is_older_than_retention(people, sockets):
+    alice, _bob, _staff = people
+    base, _ = await sync_to_async(sequence.current)(alice.pk)  # the customer's own creation
+    for n in range(3):
+        await post(alice, f"old {n}")
+    removed = await sync_to_async(retention.prune)(retention_seconds=0)
+    assert removed >= 3
+    last, pruned = await sync_to_async(sequence.current)(alice.pk)
+    assert pruned == last == base + 3
+    assert not await sync_to_async(OutboxEvent.objects.filter(customer_id=alice.pk).exists)()
+
+    socket = await sockets(alice.portal_user)
+    await socket.send({"type": "subscribe", "topics": ["messages"], "since": base + 1})
+    resync = await socket.expect("resync")
+    assert resync["seq"] == last and "no longer retained" in resync["reason"]
+    # The topics were not added: a new change is not sent until the client subscribes again.
+    await post(alice, "after the prune")
+    assert await socket.until_pong() == []
+    # Subscribing from the seq the resync named (a snapshot re-fetched then) works again.
+    await socket.subscribe(["messages"], since=last)
+    await post(alice, "after resubscribing")
+    frames = await socket.changes(2)
+    assert [(f["seq"], f["new"]["body"]) for f in frames] == [
+        (last + 1, "after the prune"),
+        (last + 2, "after resubscribing"),
+    ]
+
+
+async def test_resync_when_since_is_ahead_of_the_server(people, sockets):
+    alice, _bob, _staff = people
+    await post(alice, "one")
+    socket = await sockets(alice.portal_user)
+    await socket.send({"type": "subscribe", "topics": ["messages"], "since": socket.hello["seq"] + 1})
+    resync = await socket.expect("resync")
+    assert resync["seq"] == socket.hello["seq"] and "ahead" in resync["reason"]
+    assert await socket.until_pong() == []
+
+
+async def test_a_live_socket_that_fell_behind_retention_is_told_to_resync(people, sockets, dropped):
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await socket.subscribe(["messages"])
+    dropped.next()
+    await post(alice, "lost, then pruned")
+    await sync_to_async(retention.prune)(retention_seconds=0)
+    frames = await socket.until_pong()
+    lost = socket.hello["seq"] + 1
+    assert [(f["type"], f["seq"]) for f in frames] == [("resync", lost)]
+    stored = await sync_to_async(CustomerSequence.objects.get)(customer_id=alice.pk)
+    assert stored.pruned_through == lost
