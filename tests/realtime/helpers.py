@@ -201,10 +201,11 @@ class Socket:
         return frames
 
     async def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            with contextlib.suppress(TimeoutError, Closed):
-                await self.comm.disconnect()
+        """Disconnect (also after a server close, so the consumer's disconnect handler runs)."""
+        if not self.comm.future.done():
+            with contextlib.suppress(TimeoutError):
+                await self.comm.disconnect(timeout=5)
+        self.closed = True
 
 
 async def connect(user=None, query: str = "", *, cookie: str | None = None, origin=b"http://testserver"):

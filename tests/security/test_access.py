@@ -1,0 +1,151 @@
+"""Who may open `/ws/realtime/` and watch whom (docs/protocol.md, "Who sees what" and the close
+codes), the origin check, and losing access closing the socket within a second."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.models import Permission
+from django.test import RequestFactory
+from django.utils.module_loading import import_string
+
+from tests.realtime import helpers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ACCESS_LOSS_DEADLINE = 1.0  # seconds, the issue's promise
+
+
+async def refused_with(user=None, query: str = "", *, cookie: str | None = None) -> int | None:
+    """Open a socket that the server accepts and then closes; returns the close code."""
+    if user is not None:
+        cookie = await helpers.session_cookie(user)
+    socket = helpers.Socket(helpers.communicator(cookie, query))
+    connected, _ = await socket.comm.connect(timeout=5)
+    assert connected, "refusals accept first so browsers see the code, not 1006"
+    try:
+        return await socket.expect_close()
+    finally:
+        await socket.close()
+
+
+async def test_anonymous_is_closed_with_4401(people):
+    assert await refused_with() == 4401
+    assert await refused_with(cookie="not-a-session") == 4401
+
+
+async def test_a_user_without_customer_or_asking_for_another_is_closed_with_4403(people, make_user):
+    alice, bob, _staff = people
+    nobody = await sync_to_async(make_user)("nobody")
+    assert await refused_with(nobody) == 4403
+    assert await refused_with(alice.portal_user, f"?customer={bob.pk}") == 4403
+    assert await refused_with(alice.portal_user, "?customer=not-a-number") == 4403
+
+
+async def test_staff_needs_the_view_permission_and_an_existing_customer(people, make_user):
+    alice, _bob, staff = people
+    no_perm = await sync_to_async(make_user)("intern", staff=True)
+    assert await refused_with(no_perm, f"?customer={alice.pk}") == 4403
+    assert await refused_with(no_perm) == 4403
+    assert await refused_with(staff) == 4403  # staff have no customer of their own
+    assert await refused_with(staff, "?customer=999999") == 4403
+    perm_not_staff = await sync_to_async(make_user)("viewer", perms=["crm.view_customer"])
+    assert await refused_with(perm_not_staff, f"?customer={alice.pk}") == 4403
+
+
+async def test_staff_with_permission_and_the_owner_may_watch(people, sockets):
+    alice, _bob, staff = people
+    watcher = await sockets(staff, f"?customer={alice.pk}")
+    assert watcher.hello["customer"] == alice.pk
+    assert watcher.hello["topics"] == list(helpers.TOPICS)
+    own = await sockets(alice.portal_user, f"?customer={alice.pk}")  # naming one's own id is fine
+    assert own.hello["customer"] == alice.pk
+
+
+@pytest.mark.parametrize("origin", [b"http://evil.example", b"http://testserver.evil.example", b""])
+async def test_a_foreign_or_missing_origin_is_refused_at_the_handshake(people, origin):
+    alice, _bob, _staff = people
+    cookie = await helpers.session_cookie(alice.portal_user)
+    comm = helpers.communicator(cookie, origin=origin)
+    connected, _code = await comm.connect(timeout=5)
+    assert not connected
+    await comm.disconnect()
+
+
+async def test_reassigning_the_portal_user_closes_the_old_users_socket(people, sockets, make_user):
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    newcomer = await sync_to_async(make_user)("alice2")
+
+    @sync_to_async
+    def reassign():
+        alice.portal_user = newcomer
+        alice.save()
+
+    await reassign()
+    assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
+    replacement = await sockets(newcomer)
+    assert replacement.hello["customer"] == alice.pk
+
+
+async def test_deactivating_or_deleting_the_user_closes_their_sockets(people, sockets):
+    alice, bob, staff = people
+    customer_socket = await sockets(alice.portal_user)
+    staff_socket = await sockets(staff, f"?customer={bob.pk}")
+    bob_socket = await sockets(bob.portal_user)
+
+    @sync_to_async
+    def deactivate(user):
+        user.is_active = False
+        user.save()
+
+    await deactivate(alice.portal_user)
+    assert await customer_socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
+    await sync_to_async(staff.delete)()
+    assert await staff_socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
+    assert await bob_socket.until_pong() == []  # others are untouched
+
+
+async def test_logging_out_closes_that_sessions_sockets_only(people, sockets):
+    alice, _bob, _staff = people
+    cookie = await helpers.session_cookie(alice.portal_user)
+    same_session = [await sockets(alice.portal_user, cookie=cookie) for _ in range(2)]
+    other_session = await sockets(alice.portal_user)
+
+    @sync_to_async
+    def log_out():
+        request = RequestFactory().post("/logout/")
+        request.session = import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key=cookie)
+        request.user = alice.portal_user
+        logout(request)
+
+    await log_out()
+    for socket in same_session:
+        assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4401
+    assert await other_session.until_pong() == []
+    assert await refused_with(cookie=cookie) == 4401  # the old cookie no longer logs in
+
+
+async def test_losing_the_view_permission_closes_a_staff_socket_on_the_next_check(people, sockets):
+    alice, _bob, staff = people
+    socket = await sockets(staff, f"?customer={alice.pk}")
+    assert await socket.until_pong() == []
+
+    @sync_to_async
+    def revoke():
+        staff.user_permissions.remove(Permission.objects.get(codename="view_customer"))
+
+    await revoke()
+    await socket.send({"type": "ping"})
+    assert await socket.expect_close() == 4403
+
+
+async def test_an_expired_session_closes_the_socket_on_the_next_check(people, sockets):
+    alice, _bob, _staff = people
+    cookie = await helpers.session_cookie(alice.portal_user)
+    socket = await sockets(alice.portal_user, cookie=cookie)
+    await sync_to_async(import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key=cookie).delete)()
+    await socket.send({"type": "ping"})
+    assert await socket.expect_close() == 4403
