@@ -316,7 +316,9 @@ def _requested_customer(scope: dict[str, Any]) -> int | None:
 def _parse_frame(text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
     if text_data is None:
         raise ProtocolError("bad_frame", "Send JSON text frames; binary frames are not accepted.")
-    if len(text_data) > MAX_FRAME_BYTES:
+    # Measured in bytes, as documented: a str's length counts characters, and a non-ASCII
+    # frame can be several times longer in bytes than in characters.
+    if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
         raise ProtocolError("too_large", f"Frames are at most {MAX_FRAME_BYTES} bytes.")
     try:
         frame = json.loads(text_data)
