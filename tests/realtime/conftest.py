@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 
 from tests.realtime import helpers
 
@@ -38,3 +40,11 @@ def frames_recorded_by_this_test():
     yield
     for frame in helpers.RECORDED[start:]:
         helpers.check_frame(frame)
+
+
+@pytest.fixture(autouse=True)
+async def close_pool_thread_connections():
+    """`sync_to_async` runs ORM calls in a pool thread whose connection nothing else closes;
+    left open, it keeps the test database from being dropped at the end of the session."""
+    yield
+    await sync_to_async(connections.close_all)()

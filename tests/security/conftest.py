@@ -1,3 +1,8 @@
-from tests.realtime.conftest import frames_recorded_by_this_test, people, sockets
+from tests.realtime.conftest import (
+    close_pool_thread_connections,
+    frames_recorded_by_this_test,
+    people,
+    sockets,
+)
 
-__all__ = ["frames_recorded_by_this_test", "people", "sockets"]
+__all__ = ["close_pool_thread_connections", "frames_recorded_by_this_test", "people", "sockets"]
