@@ -201,6 +201,10 @@ def _on_post_delete(sender, instance, using="default", **kwargs) -> None:
     if entry is not None:
         before = instance.__dict__.pop(_BEFORE, None)
         record_transitions([Transition(entry, instance.pk, before, None, deleted=True)], using=using)
+        if sender is registry.owner().model:
+            # The customer is gone: its sockets (owner's and staff's) lose access now, after
+            # the deletes above reach them, not at the next periodic check.
+            publish.announce_access_changed_on_commit(instance.pk)
     transitions = []
     for dependent, before_rows in instance.__dict__.pop(_DEPENDENTS, ()):
         if not before_rows:

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.utils.module_loading import import_string
 
+from crm import services
 from tests.realtime import helpers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -149,3 +150,29 @@ async def test_an_expired_session_closes_the_socket_on_the_next_check(people, so
     await sync_to_async(import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key=cookie).delete)()
     await socket.send({"type": "ping"})
     assert await socket.expect_close() == 4403
+
+
+async def test_deleting_the_customer_sends_the_deletes_then_closes_its_sockets(
+    people, sockets, tomorrow_window
+):
+    alice, bob, staff = people
+    start, end = tomorrow_window()
+    job = await sync_to_async(services.schedule_job)(
+        customer=alice, service_type="Last", start=start, end=end
+    )
+    customer_socket = await sockets(alice.portal_user)
+    staff_socket = await sockets(staff, f"?customer={alice.pk}")
+    bob_socket = await sockets(bob.portal_user)
+    for socket in (customer_socket, staff_socket):
+        await socket.subscribe()
+
+    alice_id = alice.pk
+    await sync_to_async(alice.delete)()
+    for socket in (customer_socket, staff_socket):
+        frames = await socket.changes(2)
+        assert {(f["topic"], f["op"], f["id"]) for f in frames} == {
+            ("jobs", "delete", job.pk),
+            ("profile", "delete", alice_id),
+        }
+        assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
+    assert await bob_socket.until_pong() == []
