@@ -135,3 +135,40 @@ async def test_a_rolled_back_transaction_sends_nothing_and_takes_no_seq(people, 
     ]
     assert not await sync_to_async(LoyaltyTransaction.objects.filter(customer=alice).exists)()
     assert "phantom" not in json.dumps(helpers.RECORDED)
+
+
+async def test_a_row_moved_to_another_customer_leaves_one_and_arrives_at_the_other(
+    people, sockets, tomorrow_window
+):
+    alice, bob, _staff = people
+    start, end = tomorrow_window()
+    job = await sync_to_async(services.schedule_job)(
+        customer=alice, service_type="Moved", start=start, end=end
+    )
+    alice_socket = await sockets(alice.portal_user)
+    bob_socket = await sockets(bob.portal_user)
+    for socket in (alice_socket, bob_socket):
+        await socket.subscribe(["jobs"])
+
+    @sync_to_async
+    def move():
+        stored = Job.objects.get(pk=job.pk)
+        stored.customer = bob
+        stored.save()
+
+    await move()
+    [left] = await alice_socket.changes(1)
+    [arrived] = await bob_socket.changes(1)
+    assert (left["op"], left["event"], left["id"], left["seq"]) == (
+        "delete",
+        "job.deleted",
+        job.pk,
+        alice_socket.hello["seq"] + 1,
+    )
+    assert (arrived["op"], arrived["event"], arrived["id"], arrived["seq"]) == (
+        "insert",
+        "job.scheduled",
+        job.pk,
+        bob_socket.hello["seq"] + 1,
+    )
+    assert arrived["new"] == left["old"]
