@@ -26,6 +26,7 @@ from realtime.registry import Change, Representation, SyncedModel
 
 _BEFORE = "_realtime_before"
 _DEPENDENTS = "_realtime_dependents"
+_STORED = "_realtime_stored"
 _OLD_USER = "_realtime_old_user"
 
 # Close codes of docs/protocol.md.
@@ -138,6 +139,8 @@ def _on_pre_save(sender, instance, raw=False, using="default", **kwargs) -> None
         stored = sender._default_manager.using(using).filter(pk=instance.pk).first()
         if stored is not None:
             before = snapshot(entry, stored)
+            if kwargs.get("update_fields") is not None:
+                instance.__dict__[_STORED] = stored
             owner_model = registry.owner()
             if sender is owner_model.model:
                 instance.__dict__[_OLD_USER] = getattr(stored, f"{owner_model.user_field}_id")
@@ -149,8 +152,18 @@ def _on_post_save(sender, instance, created=False, raw=False, using="default", *
     if entry is None or raw:
         return
     before = instance.__dict__.pop(_BEFORE, None)
+    saved = instance
+    stored = instance.__dict__.pop(_STORED, None)
+    update_fields = kwargs.get("update_fields")
+    if stored is not None and update_fields is not None:
+        # Only these columns were written. The rest of the row is what the database held, which
+        # a stale instance may not know: describe the row as stored, not the instance.
+        for name in update_fields:
+            attname = sender._meta.get_field(name).attname
+            setattr(stored, attname, getattr(instance, attname))
+        saved = stored
     record_transitions(
-        [Transition(entry, instance.pk, before, snapshot(entry, instance), created=created)], using=using
+        [Transition(entry, instance.pk, before, snapshot(entry, saved), created=created)], using=using
     )
     owner_model = registry.owner()
     if sender is owner_model.model and _OLD_USER in instance.__dict__:

@@ -412,3 +412,36 @@ async def test_profile_events(people, sockets):
     await act(services.update_contact_details, customer=alice, email="alice@example.org")
     [email] = await socket.changes(1)
     assert (email["changed"], email["seq"]) == (["email"], prefs["seq"] + 1)
+
+
+async def test_a_partial_save_of_a_stale_instance_reports_what_the_database_holds(
+    people, sockets, tomorrow_window
+):
+    alice, _bob, _staff = people
+    start, end = tomorrow_window()
+    job = await act(services.schedule_job, customer=alice, service_type="Stale", start=start, end=end)
+    socket = await sockets(alice.portal_user)
+    await socket.subscribe(["jobs"])
+
+    @sync_to_async
+    def two_editors():
+        first, second = Job.objects.get(pk=job.pk), Job.objects.get(pk=job.pk)
+        first.technician = "Kim"
+        first.save(update_fields=["technician"])
+        second.customer_notes = "Ring twice"  # `second` still has no technician
+        second.save(update_fields=["customer_notes"])
+        return Job.objects.get(pk=job.pk)
+
+    stored = await two_editors()
+    technician, notes = await socket.changes(2)
+    assert technician["changed"] == ["technician"]
+    assert notes["changed"] == ["customer_notes"]
+    assert notes["old"] == technician["new"]
+    assert (
+        (notes["new"]["technician"], notes["new"]["customer_notes"])
+        == (stored.technician, "Ring twice")
+        == (
+            "Kim",
+            "Ring twice",
+        )
+    )
