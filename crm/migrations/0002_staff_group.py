@@ -18,9 +18,12 @@ USER_CODENAMES_EXCLUDED = ("add_user", "change_user", "delete_user")
 def create_staff_group(apps, schema_editor):
     db_alias = schema_editor.connection.alias
     crm_config = apps.get_app_config("crm")
-    crm_config.models_module = True  # the migration state's app stub has none; create_permissions needs it
-    create_permissions(crm_config, apps=apps, verbosity=0, using=db_alias)
-    crm_config.models_module = None
+    models_module = getattr(crm_config, "models_module", None)
+    crm_config.models_module = True  # the migration state has no models module; create_permissions needs one
+    try:
+        create_permissions(crm_config, apps=apps, verbosity=0, using=db_alias)
+    finally:
+        crm_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
