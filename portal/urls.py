@@ -1,9 +1,26 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal import views
+from portal import actions, live, views
 
 app_name = "portal"
 
 urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.dashboard, name="dashboard"),
+    path("appointments/", views.appointments, name="appointments"),
+    path("invoices/", views.invoices, name="invoices"),
+    path("messages/", views.messages, name="messages"),
+    path("messages/send/", actions.send_message, name="send_message"),
+    path("messages/<int:message_id>/read/", actions.mark_read, name="mark_read"),
+    path("loyalty/", views.loyalty, name="loyalty"),
+    path("loyalty/redeem/", actions.redeem, name="redeem"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/contact/", actions.update_contact, name="update_contact"),
+    path("profile/preferences/", actions.update_preferences, name="update_preferences"),
+    path("live/", live.live_fragments, name="live"),
+    path("components/", views.components, name="components"),
 ]

@@ -1,0 +1,138 @@
+"""Customer actions: thin views over `crm.services`.
+
+The portal's script posts with `Accept: application/json` and shows its optimistic change at
+once; a refusal (a form error or a `DomainError`) comes back as 422 with a message for the
+error toast, and the script rolls back. Without the script the forms still work: the view
+redirects back to the page, with the refusal as a message. The realtime echo of a successful
+action updates every open tab, including this one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages as flash
+from django.forms import Form
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from crm import services
+from crm.models import Message
+from portal import selectors
+from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
+from portal.permissions import PortalRequest, customer_required, wants_json
+
+
+def _form_error(form: Form) -> str:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        return f"{label}: {errors[0]}" if label else errors[0]
+    return "Please check the form."
+
+
+def _refused(request: PortalRequest, message: str, page: str) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"error": message}, status=422)
+    flash.error(request, message)
+    return redirect(page)
+
+
+def _done(request: PortalRequest, page: str, payload: dict[str, Any], notice: str = "") -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"ok": True, **payload})
+    if notice:
+        flash.success(request, notice)
+    return redirect(page)
+
+
+@require_POST
+@customer_required
+def send_message(request: PortalRequest) -> HttpResponse:
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, _form_error(form), "portal:messages")
+    try:
+        message = services.post_message(
+            customer=selectors.customer(request.customer_id),
+            body=form.cleaned_data["body"],
+            author=request.user,
+            direction=Message.Direction.TO_STAFF,
+        )
+    except services.DomainError as error:
+        return _refused(request, error.message, "portal:messages")
+    # The row as the page would render it, so the optimistic element becomes the real one now
+    # instead of waiting for the echo (which then replaces it in place: one element, not two).
+    html = render_to_string("portal/_message_row.html", {"message": message}, request=request)
+    return _done(request, "portal:messages", {"id": message.pk, "html": html})
+
+
+@require_POST
+@customer_required
+def mark_read(request: PortalRequest, message_id: int) -> HttpResponse:
+    message = selectors.message_for_customer(request.customer_id, message_id)
+    if message is None or message.direction != Message.Direction.TO_CUSTOMER:
+        # Someone else's message, a deleted one or one the customer wrote: the same answer.
+        return _refused(request, "That message is not in your inbox.", "portal:messages")
+    try:
+        services.mark_message_read(message=message)
+    except services.DomainError as error:
+        return _refused(request, error.message, "portal:messages")
+    return _done(request, "portal:messages", {"id": message.pk})
+
+
+@require_POST
+@customer_required
+def redeem(request: PortalRequest) -> HttpResponse:
+    form = RedeemForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, _form_error(form), "portal:loyalty")
+    points = form.cleaned_data["points"]
+    try:
+        transaction = services.redeem_points(
+            customer=selectors.customer(request.customer_id),
+            points=points,
+            description=f"Redeemed {points} points for a reward",
+        )
+    except services.DomainError as error:
+        return _refused(request, error.message, "portal:loyalty")
+    return _done(
+        request,
+        "portal:loyalty",
+        {"id": transaction.pk, "balance": selectors.points_balance(request.customer_id)},
+        notice=f"Redeemed {points} points.",
+    )
+
+
+@require_POST
+@customer_required
+def update_contact(request: PortalRequest) -> HttpResponse:
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, _form_error(form), "portal:profile")
+    try:
+        customer = services.update_contact_details(
+            customer=selectors.customer(request.customer_id), **form.cleaned_data
+        )
+    except services.DomainError as error:
+        return _refused(request, error.message, "portal:profile")
+    fields = {field: getattr(customer, field) for field in ContactForm.base_fields}
+    return _done(request, "portal:profile", {"profile": fields}, notice="Contact details saved.")
+
+
+@require_POST
+@customer_required
+def update_preferences(request: PortalRequest) -> HttpResponse:
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, _form_error(form), "portal:profile")
+    try:
+        customer = services.update_preferences(
+            customer=selectors.customer(request.customer_id), preferences=form.preferences()
+        )
+    except services.DomainError as error:
+        return _refused(request, error.message, "portal:profile")
+    return _done(
+        request, "portal:profile", {"preferences": customer.preferences}, notice="Preferences saved."
+    )

@@ -1,0 +1,106 @@
+"""POST /portal/live/: the fragments that bring an open page up to date after change frames.
+
+The client collects the `seq`s of the change frames it received (its page's topics only) and
+posts them here. The view reads those outbox events of the requester's own customer (never
+anyone else's: the seqs are looked up under `request.customer_id`), renders each affected
+record's current row with the same fragment the page uses, as htmx out-of-band swaps (delete
+the old row, upsert the new one into its list in sorted position), plus the counters, the
+profile fields and at most one toast. Rows come from the database's current state, so a batch
+applied twice, or out of order with a later one, still ends in the right page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portal import selectors, toasts
+from portal.permissions import PortalRequest, customer_required
+from realtime.models import OutboxEvent
+
+MAX_SEQS = 1000
+
+# The row fragment of each topic: the same file the pages include.
+ROW_TEMPLATES = {
+    "jobs": "portal/_job_row.html",
+    "invoices": "portal/_invoice_row.html",
+    "messages": "portal/_message_row.html",
+    "loyalty": "portal/_loyalty_row.html",
+}
+ROW_PREFIX = {"jobs": "job", "invoices": "invoice", "messages": "message", "loyalty": "loyalty"}
+
+
+@dataclass
+class Upsert:
+    """Rows to insert into one list (`hx-upsert`), in the list's sort order."""
+
+    list_id: str
+    template: str
+    descending: bool
+    rows: list = field(default_factory=list)
+
+
+def parse_seqs(raw: str) -> list[int] | None:
+    try:
+        seqs = sorted({int(part) for part in raw.replace(" ", "").split(",") if part})
+    except ValueError:
+        return None
+    return seqs[:MAX_SEQS] if all(seq > 0 for seq in seqs) else None
+
+
+def _list_for(topic: str, row: object, now) -> tuple[str, bool]:
+    if topic == "jobs":
+        return ("jobs-past", True) if selectors.is_past_job(row, now) else ("jobs-upcoming", False)
+    if topic == "messages":
+        return "message-list", False
+    return f"{ROW_PREFIX[topic]}-list", True
+
+
+@require_POST
+@customer_required
+def live_fragments(request: PortalRequest) -> HttpResponse:
+    seqs = parse_seqs(request.POST.get("seqs", ""))
+    if seqs is None:
+        return HttpResponseBadRequest("seqs must be a comma-separated list of positive integers")
+    customer_id = request.customer_id
+    events = list(OutboxEvent.objects.filter(customer_id=customer_id, seq__in=seqs).order_by("seq"))
+    touched: dict[str, set[int]] = defaultdict(set)
+    for event in events:
+        touched[event.topic].add(event.object_id)
+
+    now = timezone.now()
+    deleted: list[str] = []
+    upserts: dict[str, Upsert] = {}
+    for topic, ids in touched.items():
+        if topic not in ROW_TEMPLATES:
+            continue
+        current = selectors.rows_by_id(topic, customer_id, ids)
+        for object_id in sorted(ids):
+            # Always remove the old row first: a job may move between upcoming and past, and
+            # a re-sorted row must land in its new place, not stay where it was.
+            deleted.append(f"{ROW_PREFIX[topic]}-{object_id}")
+            row = current.get(object_id)
+            if row is None:
+                continue
+            list_id, descending = _list_for(topic, row, now)
+            upsert = upserts.setdefault(list_id, Upsert(list_id, ROW_TEMPLATES[topic], descending))
+            upsert.rows.append(row)
+
+    context = {
+        "deleted": deleted,
+        "upserts": list(upserts.values()),
+        "toast": toasts.toast_for(events),
+        "seq": events[-1].seq if events else None,
+    }
+    if "messages" in touched:
+        context["unread_count"] = selectors.unread_count(customer_id)
+    if "loyalty" in touched:
+        context["points_balance"] = selectors.points_balance(customer_id)
+    if "profile" in touched:
+        context["customer"] = selectors.customer(customer_id)
+    return render(request, "portal/_live.html", context)

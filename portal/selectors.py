@@ -1,0 +1,92 @@
+"""Reads the portal pages and the live fragments share: what one customer sees.
+
+Every query filters on the customer and on the registry's visibility rule, so a view that asks
+here cannot show another customer's row or a draft invoice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet, Sum
+
+from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
+from realtime import registry
+
+_FINISHED = Q(status__in=Job.FINISHED)
+
+
+def _visible(topic: str, customer_id: int) -> QuerySet:
+    entry = registry.for_topic(topic)
+    assert entry is not None, f"topic {topic!r} is not registered"  # noqa: S101  (startup wiring)
+    return entry.visible_rows(customer_id)
+
+
+def customer(customer_id: int) -> Customer:
+    return _visible("profile", customer_id).get()
+
+
+def is_past_job(job: Job, now: dt.datetime) -> bool:
+    """Past: finished, or its time is over. The appointments page splits on this."""
+    return job.status in Job.FINISHED or job.scheduled_end < now
+
+
+def upcoming_jobs(customer_id: int, now: dt.datetime, limit: int | None = None) -> list[Job]:
+    rows = _visible("jobs", customer_id).exclude(_FINISHED).filter(scheduled_end__gte=now)
+    rows = rows.order_by("scheduled_start", "id")
+    return list(rows[:limit] if limit else rows)
+
+
+def past_jobs(customer_id: int, now: dt.datetime, limit: int | None = None) -> list[Job]:
+    rows = _visible("jobs", customer_id).filter(_FINISHED | Q(scheduled_end__lt=now))
+    rows = rows.order_by("-scheduled_start", "-id")
+    return list(rows[:limit] if limit else rows)
+
+
+def invoices(customer_id: int, limit: int | None = None) -> list[Invoice]:
+    rows = _visible("invoices", customer_id)
+    return list(rows[:limit] if limit else rows)
+
+
+def amount_due(customer_id: int) -> str:
+    total = (
+        _visible("invoices", customer_id)
+        .filter(status__in=[Invoice.Status.SENT, Invoice.Status.OVERDUE])
+        .aggregate(total=Sum("total"))["total"]
+    )
+    return f"{total or 0:.2f}"
+
+
+def messages(customer_id: int, latest: int | None = None) -> list[Message]:
+    """The thread, oldest first; with `latest`, only the last few."""
+    rows = _visible("messages", customer_id)
+    if latest:
+        return list(reversed(rows.order_by("-created_at", "-id")[:latest]))
+    return list(rows)
+
+
+def unread_count(customer_id: int) -> int:
+    return (
+        _visible("messages", customer_id)
+        .filter(direction=Message.Direction.TO_CUSTOMER, read_at__isnull=True)
+        .count()
+    )
+
+
+def loyalty_transactions(customer_id: int, limit: int | None = None) -> list[LoyaltyTransaction]:
+    rows = _visible("loyalty", customer_id)
+    return list(rows[:limit] if limit else rows)
+
+
+def points_balance(customer_id: int) -> int:
+    return _visible("loyalty", customer_id).aggregate(total=Sum("points"))["total"] or 0
+
+
+def rows_by_id(topic: str, customer_id: int, ids: Iterable[int]) -> dict[int, object]:
+    """The customer's currently visible rows among `ids`; a missing id is gone or hidden."""
+    return {row.pk: row for row in _visible(topic, customer_id).filter(pk__in=list(ids))}
+
+
+def message_for_customer(customer_id: int, message_id: int) -> Message | None:
+    return _visible("messages", customer_id).filter(pk=message_id).first()

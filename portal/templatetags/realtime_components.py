@@ -1,0 +1,135 @@
+"""The realtime components as template tags, mirroring the seed's React props.
+
+    {% connection_status variant="badge" show_label=True %}
+    {% toast type="job" title="New appointment" message="..." action_url="/portal/appointments/#job-1" %}
+    {% multi_subscription_status topics %}
+
+docs/components.md documents every argument and shows every state. The page's script
+(`static/realtime/realtime.js`) sets `data-state` on the live instances and swaps their text
+from the `data-label-*` attributes rendered here, so every word stays in the templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import template
+
+register = template.Library()
+
+VARIANTS = ("default", "compact", "badge")
+STATES = ("connecting", "live", "reconnecting", "offline", "error")
+TOAST_TYPES = ("job", "invoice", "message", "loyalty", "info")
+
+# (label, description); `{s}` in a reconnecting text is replaced by the seconds to the next try.
+STATE_TEXTS = {
+    "connecting": ("Connecting…", "Setting up live updates."),
+    "live": ("Live", "Changes appear here as they happen."),
+    "reconnecting": ("Reconnecting in {s}s", "The connection dropped. Trying again in {s} seconds."),
+    "offline": ("Offline", "You are offline. Updates resume when you reconnect."),
+    "error": ("Not connected", "Live updates are unavailable. Refresh the page or log in again."),
+}
+
+# The page topics in the order the seed lists its subscriptions.
+TOPIC_LABELS = {
+    "jobs": "Appointments",
+    "invoices": "Invoices",
+    "messages": "Messages",
+    "loyalty": "Loyalty",
+    "profile": "Profile",
+}
+SUBSCRIPTION_TEXTS = {
+    "connecting": "Connecting",
+    "live": "Live",
+    "reconnecting": "Reconnecting",
+    "offline": "Offline",
+    "error": "Error",
+    "inactive": "Not on this page",
+}
+
+
+def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
+    if value not in allowed:
+        raise template.TemplateSyntaxError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def _texts(state: str, retry_seconds: int) -> tuple[str, str]:
+    label, description = STATE_TEXTS[state]
+    return label.replace("{s}", str(retry_seconds)), description.replace("{s}", str(retry_seconds))
+
+
+@register.inclusion_tag("realtime/_connection_status.html")
+def connection_status(
+    variant: str = "default",
+    show_label: bool = True,
+    state: str = "connecting",
+    static: bool = False,
+    retry_seconds: int = 5,
+    css_class: str = "",
+) -> dict:
+    """Connection status: `variant` default (card), compact (dot and text) or badge (pill).
+
+    `state` is the first one shown (the script takes over unless `static`); `show_label=False`
+    keeps the text for screen readers only.
+    """
+    state = _choice(state, STATES, "state")
+    label, description = _texts(state, retry_seconds)
+    return {
+        "variant": _choice(variant, VARIANTS, "variant"),
+        "show_label": show_label,
+        "state": state,
+        "static": static,
+        "label": label,
+        "description": description,
+        "texts": [(name, *STATE_TEXTS[name]) for name in STATES],
+        "css_class": css_class,
+    }
+
+
+@register.inclusion_tag("realtime/_toast.html")
+def toast(
+    type: str = "info",  # the seed's prop name
+    title: str = "",
+    message: str = "",
+    action_url: str = "",
+    action_label: str = "View details",
+) -> dict:
+    """One toast; put it in the page's `#toasts` region (the live endpoint does)."""
+    return {
+        "type": _choice(type, TOAST_TYPES, "type"),
+        "title": title,
+        "message": message,
+        "action_url": action_url,
+        "action_label": action_label,
+    }
+
+
+@register.inclusion_tag("realtime/_multi_subscription_status.html")
+def multi_subscription_status(
+    topics: str | Iterable[str],
+    states: dict[str, str] | None = None,
+    static: bool = False,
+    element_id: str = "subscription-status",
+) -> dict:
+    """Each of the five subscriptions with its state, and "N/5 active".
+
+    `topics` are the ones this page subscribes to (a space-separated string or a list); the
+    others show "Not on this page". `states` (topic -> state) is for the components demo.
+    """
+    if isinstance(topics, str):
+        topics = topics.split()
+    subscribed = set(topics)
+    states = states or {}
+    rows = []
+    for topic, label in TOPIC_LABELS.items():
+        state = states.get(topic) or ("connecting" if topic in subscribed else "inactive")
+        rows.append({"topic": topic, "label": label, "state": state, "text": SUBSCRIPTION_TEXTS[state]})
+    return {
+        "rows": rows,
+        "active": sum(1 for row in rows if row["state"] == "live"),
+        "total": len(rows),
+        "static": static,
+        "element_id": element_id,
+        "texts": SUBSCRIPTION_TEXTS.items(),
+    }

@@ -1,0 +1,154 @@
+"""Which changes deserve a toast, decided on the server (the seed's best practice 4).
+
+Only significant events toast: a job scheduled, rescheduled or changing status, an invoice
+arriving or paid or overdue, a message from staff, points earned, given as a bonus or
+redeemed. Edits nobody needs to be interrupted for (a note, a read receipt, the customer's own
+message or profile edit) stay silent. Several significant changes arriving together collapse
+into one "N updates" toast.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils import formats
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
+
+from crm.models import Job
+from realtime.events import Event
+from realtime.models import OutboxEvent
+
+
+@dataclass(frozen=True)
+class Toast:
+    type: str  # job | invoice | message | loyalty | info
+    title: str
+    message: str
+    action_url: str = ""
+    action_label: str = "View details"
+
+
+_NOUNS = {"job": "appointment", "invoice": "invoice", "message": "message", "loyalty": "loyalty update"}
+
+
+def _when(value: str | None) -> str:
+    moment = parse_datetime(value) if value else None
+    return formats.date_format(localtime(moment), "D j M, H:i") if moment else ""
+
+
+def _due(value: str | None) -> str:
+    day = parse_date(value) if value else None
+    return formats.date_format(day, "j M Y") if day else ""
+
+
+def _url(name: str, anchor: str) -> str:
+    return f"{reverse(name)}#{anchor}"
+
+
+def _job_toast(event: OutboxEvent) -> Toast:
+    job = event.new or {}
+    service = job.get("service_type", "Your appointment")
+    url = _url("portal:appointments", f"job-{event.object_id}")
+    when = _when(job.get("scheduled_start"))
+    if event.event == Event.JOB_SCHEDULED:
+        return Toast("job", "New appointment", f"{service} scheduled for {when}.", url)
+    if event.event == Event.JOB_RESCHEDULED:
+        return Toast("job", "Appointment rescheduled", f"{service} moved to {when}.", url)
+    label = Job.Status(job["status"]).label if job.get("status") in Job.Status.values else job.get("status")
+    if event.event == Event.JOB_COMPLETED:
+        return Toast("job", "Appointment completed", f"{service} is completed. Thank you!", url)
+    if event.event == Event.JOB_CANCELLED:
+        return Toast("job", "Appointment cancelled", f"{service} on {when} is cancelled.", url)
+    return Toast("job", f"Appointment {str(label).lower()}", f"{service} is now {label}.", url)
+
+
+def _invoice_toast(event: OutboxEvent) -> Toast:
+    invoice = event.new or {}
+    number, total = invoice.get("number", ""), invoice.get("total", "")
+    url = _url("portal:invoices", f"invoice-{event.object_id}")
+    if event.event == Event.INVOICE_PAID:
+        return Toast("invoice", "Payment received", f"Invoice {number} (${total}) is paid. Thank you!", url)
+    if event.event == Event.INVOICE_OVERDUE:
+        return Toast("invoice", "Invoice overdue", f"Invoice {number} (${total}) is past its due date.", url)
+    due = _due(invoice.get("due_date"))
+    return Toast(
+        "invoice", "New invoice", f"Invoice {number} for ${total}" + (f", due {due}." if due else "."), url
+    )
+
+
+def _message_toast(event: OutboxEvent) -> Toast:
+    body = Truncator((event.new or {}).get("body", "")).chars(120)
+    return Toast("message", "New message", body, _url("portal:messages", f"message-{event.object_id}"))
+
+
+def _loyalty_toast(event: OutboxEvent) -> Toast:
+    row = event.new or {}
+    points = abs(int(row.get("points", 0)))
+    description = row.get("description") or ""
+    url = _url("portal:loyalty", f"loyalty-{event.object_id}")
+    if event.event == Event.LOYALTY_REDEEMED:
+        return Toast("loyalty", "Points redeemed", f"You redeemed {points} points.", url)
+    title = f"+{points} bonus points!" if event.event == Event.LOYALTY_BONUS else f"+{points} points!"
+    return Toast("loyalty", title, description or "Points added to your balance.", url)
+
+
+def significant(event: OutboxEvent) -> Toast | None:
+    """The toast one event deserves on its own, or None for a change that should stay quiet."""
+    name = event.event
+    if name in {
+        Event.JOB_SCHEDULED,
+        Event.JOB_RESCHEDULED,
+        Event.JOB_STATUS_CHANGED,
+        Event.JOB_COMPLETED,
+        Event.JOB_CANCELLED,
+    }:
+        return _job_toast(event)
+    if name in {Event.INVOICE_CREATED, Event.INVOICE_SENT, Event.INVOICE_PAID, Event.INVOICE_OVERDUE}:
+        return _invoice_toast(event)
+    if name == Event.MESSAGE_RECEIVED and (event.new or {}).get("direction") == "to_customer":
+        return _message_toast(event)
+    if name in {Event.LOYALTY_EARNED, Event.LOYALTY_BONUS, Event.LOYALTY_REDEEMED}:
+        return _loyalty_toast(event)
+    return None
+
+
+def _completion_award(event: OutboxEvent, completed_jobs: set[int]) -> bool:
+    # Points for a job completed in the same batch belong to that job's toast, not a second one.
+    return event.event == Event.LOYALTY_EARNED and (event.new or {}).get("job") in completed_jobs
+
+
+def toast_for(events: Iterable[OutboxEvent]) -> Toast | None:
+    """One toast for a batch of events (in seq order), or None if nothing significant happened."""
+    events = list(events)
+    completed = {e.object_id for e in events if e.event == Event.JOB_COMPLETED}
+    awards = {
+        (e.new or {}).get("job"): abs(int((e.new or {}).get("points", 0)))
+        for e in events
+        if _completion_award(e, completed)
+    }
+    toasts = []
+    for event in events:
+        if _completion_award(event, completed):
+            continue
+        toast = significant(event)
+        if toast is None:
+            continue
+        if event.event == Event.JOB_COMPLETED and event.object_id in awards:
+            points = awards[event.object_id]
+            toast = Toast(
+                toast.type, toast.title, f"{toast.message} You earned {points} points.", toast.action_url
+            )
+        toasts.append(toast)
+    if not toasts:
+        return None
+    if len(toasts) == 1:
+        return toasts[0]
+    kinds = Counter(toast.type for toast in toasts)
+    parts = [f"{count} {_NOUNS[kind]}{'' if count == 1 else 's'}" for kind, count in kinds.most_common()]
+    kind = next(iter(kinds)) if len(kinds) == 1 else "info"
+    return Toast(kind, f"{len(toasts)} updates", ", ".join(parts).capitalize() + ".")
