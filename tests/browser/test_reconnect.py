@@ -1,0 +1,52 @@
+"""The connection badge follows the socket through a server restart, and a change committed
+while the server was down reaches the page once it is back (resume with `since`)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from crm import services
+from crm.models import Job
+from realtime.models import CustomerSequence
+from tests.browser.data import schedule
+from tests.browser.pages import badge, field_of, toasts, wait_live
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RECONNECT_TIMEOUT_MS = 30_000  # the client's backoff decides when it tries again
+
+
+def test_badge_shows_reconnecting_then_live_and_the_missed_change_arrives(
+    dedicated_server, portal, make_customer, screenshot_dir
+):
+    alice = make_customer("Alice Example", login="alice")
+    job = schedule(alice)
+    page = portal(alice.portal_user, "/portal/", base_url=dedicated_server.url)
+    subscriptions = page.locator("#subscription-status")
+    expect(subscriptions).to_contain_text("5/5 active")
+    badge(page).screenshot(path=screenshot_dir / "badge-live.png")
+
+    dedicated_server.stop()
+    expect(badge(page)).to_have_attribute("data-state", "reconnecting")
+    expect(page.locator('[data-connection-status][data-variant="compact"]')).to_have_attribute(
+        "data-state", "reconnecting"
+    )
+    expect(subscriptions).to_contain_text("0/5 active")
+    badge(page).screenshot(path=screenshot_dir / "badge-reconnecting.png")
+    subscriptions.screenshot(path=screenshot_dir / "subscriptions-reconnecting.png")
+
+    # Committed while nothing serves the socket: it is in the outbox, and in no frame yet.
+    services.change_job_status(job=job, status=Job.Status.CONFIRMED)
+    expect(field_of(page, f"job-{job.pk}")).to_have_text("Scheduled")
+
+    dedicated_server.start()
+    wait_live(page, timeout=RECONNECT_TIMEOUT_MS)
+    expect(field_of(page, f"job-{job.pk}")).to_have_text("Confirmed")
+    expect(subscriptions).to_contain_text("5/5 active")
+    expect(toasts(page, "job")).to_have_count(1)
+    assert page.evaluate("window.portalRealtime.isConnected") is True
+    assert (
+        page.evaluate("window.portalRealtime.lastSeq")
+        == CustomerSequence.objects.get(customer_id=alice.pk).last_seq
+    )
