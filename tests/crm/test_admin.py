@@ -402,3 +402,19 @@ def test_customer_add_form(staff_client):
     response = post_form(staff_client, page, name="Carol Example", email="carol@example.com")
     assert response.status_code == 302
     assert Customer.objects.get().name == "Carol Example"
+
+
+def test_only_earned_or_bonus_points_refer_to_a_job(staff_client, customer, job):
+    row = {"customer": customer.pk, "kind": "adjustment", "amount": "5", "description": "Fix", "job": job.pk}
+    response = staff_client.post(url("loyaltytransaction", "add"), row)
+    assert form_errors(response) == ["Only earned or bonus points refer to a job or an invoice."]
+    assert staff_client.post(url("loyaltytransaction", "add"), {**row, "kind": "earned"}).status_code == 302
+    assert customer.loyalty_transactions.get().job == job
+
+
+def test_a_superuser_creates_portal_logins(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pw"))
+    password = "Xk3-long-pass-99"
+    data = {"username": "carol", "password1": password, "password2": password, "usable_password": "true"}
+    assert client.post(reverse("admin:crm_user_add"), data).status_code == 302
+    assert django_user_model.objects.get(username="carol").check_password(password)
