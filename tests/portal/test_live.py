@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from crm import services
+from realtime.models import OutboxEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
+
+
+def seqs_of(customer, after: int = 0) -> str:
+    seqs = OutboxEvent.objects.filter(customer_id=customer.pk, seq__gt=after).values_list("seq", flat=True)
+    return ",".join(str(seq) for seq in seqs)
+
+
+def last_seq(customer) -> int:
+    return (
+        OutboxEvent.objects.filter(customer_id=customer.pk).order_by("-seq").values_list("seq", flat=True)[0]
+    )
+
+
+def live(client, seqs: str):
+    return client.post(reverse("portal:live"), {"seqs": seqs})
+
+
+def test_status_change_renders_the_row_in_its_new_list_and_one_toast(client_for, alice):
+    client = client_for(alice)
+    before = last_seq(alice)
+    job = services.complete_job(job=alice.jobs.get())
+    html = live(client, seqs_of(alice, before)).content.decode()
+    # Old row out, current row upserted into the past list; with the points earned with it.
+    assert f'<div id="job-{job.pk}" hx-swap-oob="delete">' in html
+    assert 'hx-target="#jobs-past"' in html and 'data-field="status">Completed<' in html
+    assert 'id="points-balance" class="balance-value" hx-swap-oob="true">170<' in html
+    assert html.count('class="toast ') == 1
+    assert 'data-toast-type="job"' in html and "You earned 50 points." in html
+
+
+def test_a_customer_gets_nothing_of_another_customers_seqs(client_for, alice, bob):
+    services.mark_invoice_paid(invoice=alice.invoices.get())
+    response = live(client_for(bob), seqs_of(alice))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Hello from the team" not in html and "Carpet cleaning" not in html and "toast" not in html
+    for row in (f"job-{alice.jobs.get().pk}", f"invoice-{alice.invoices.get().pk}"):
+        assert row not in html
+
+
+def test_invisible_records_leave_as_deletes_only(client_for, alice):
+    client = client_for(alice)
+    message = alice.messages.get()
+    before = last_seq(alice)
+    services.delete_message(message=message)
+    html = live(client, seqs_of(alice, before)).content.decode()
+    assert f'<div id="message-{message.pk}" hx-swap-oob="delete">' in html
+    assert "hx-upsert" not in html and "Hello from the team" not in html
+    assert 'id="unread-count" class="count-pill count-pill--zero" hx-swap-oob="true">0<' in html
+
+
+def test_applying_a_batch_twice_gives_the_same_fragments(client_for, alice):
+    client = client_for(alice)
+    services.mark_invoice_paid(invoice=alice.invoices.get())
+    seqs = seqs_of(alice)
+
+    def fragments() -> str:  # CSRF tokens are masked afresh on each render
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", live(client, seqs).content.decode())
+
+    assert fragments() == fragments()
+
+
+def test_profile_change_updates_the_fields(client_for, alice):
+    client = client_for(alice)
+    before = last_seq(alice)
+    services.update_contact_details(customer=alice, phone="+1 555 0199", address="2 <b>High</b> St")
+    html = live(client, seqs_of(alice, before)).content.decode()
+    assert '<dd id="profile-phone">+1 555 0199</dd>' in html
+    assert '<dd id="profile-address">2 &lt;b&gt;High&lt;/b&gt; St</dd>' in html
+    assert "toast" not in html  # the customer's details changing is not worth interrupting for
+
+
+@pytest.mark.parametrize("seqs", ["abc", "1,-2", "1;2"])
+def test_bad_seqs_are_refused(client_for, alice, seqs):
+    assert live(client_for(alice), seqs).status_code == 400
+
+
+def test_live_needs_a_customer_login(client, make_user):
+    assert live(client, "1").status_code == 302
+    client.force_login(make_user("sam", staff=True))
+    assert live(client, "1").status_code == 302  # staff: to the admin, nothing rendered
+
+
+def test_live_query_count_does_not_grow_with_the_batch(
+    client_for, alice, tomorrow_window, django_assert_max_num_queries
+):
+    client = client_for(alice)
+    before = last_seq(alice)
+    services.post_message(customer=alice, body="one", author=None)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        live(client, seqs_of(alice, before))
+    for n in range(10):
+        start, end = tomorrow_window(days=n + 3)
+        services.schedule_job(customer=alice, service_type=f"Job {n}", start=start, end=end)
+        services.post_message(customer=alice, body=f"m {n}", author=None)
+        services.award_points(customer=alice, points=1, description="x")
+    with django_assert_max_num_queries(len(one) + 4):  # + the jobs and loyalty topics' reads
+        live(client, seqs_of(alice, before))
