@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.browser.data import staff_group
 from tests.browser.pages import LATENCIES, LIVE_TIMEOUT_MS, PASSWORD, log_in_to_admin, log_in_to_portal
 from tests.conftest import ROOT, chromium_path, missing_service
 
@@ -26,9 +27,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT_DIR = ROOT / "docs" / "img"
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
-# The model permissions the "Staff" group holds (crm/migrations/0002_staff_group.py).
-STAFF_GROUP = "Staff"
-STAFF_EXCLUDED_CODENAMES = ("add_user", "change_user", "delete_user")
 
 
 @pytest.fixture(scope="package")
@@ -110,20 +108,6 @@ def portal(new_page):
         return log_in_to_portal(new_page(**options), user.username, password, path=path)
 
     return open_portal
-
-
-def staff_group():
-    """The "Staff" group of the data migration; recreated when an earlier test's flush removed it."""
-    from django.contrib.auth.models import Group, Permission
-
-    group, created = Group.objects.get_or_create(name=STAFF_GROUP)
-    if created:
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="crm").exclude(
-                codename__in=STAFF_EXCLUDED_CODENAMES
-            )
-        )
-    return group
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from playwright.sync_api import Page, expect
 
 from crm import services
 from crm.models import Customer, Job
-from tests.browser.conftest import staff_group
-from tests.browser.data import schedule, sent_invoice
+from tests.browser.data import schedule, sent_invoice, staff_group
 from tests.browser.pages import badge, log_in_to_admin, log_in_to_portal, toasts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
