@@ -144,12 +144,15 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 # Channel layer: Redis when REDIS_URL is set, else the in-memory layer (one process only).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 REALTIME_LAYER = os.environ.get("REALTIME_LAYER", "pubsub")
+# Group and channel names are global to a Redis server (pub/sub ignores the database number):
+# deployments or test runs sharing one Redis keep apart with their own prefix.
+REALTIME_LAYER_PREFIX = os.environ.get("REALTIME_LAYER_PREFIX", "asgi")
 if REDIS_URL:
     if REALTIME_LAYER == "pubsub":
         CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [{"address": REDIS_URL}]},
+                "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": REALTIME_LAYER_PREFIX},
             }
         }
     elif REALTIME_LAYER == "core":
@@ -164,6 +167,7 @@ if REDIS_URL:
                             "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "5000")),
                         }
                     ],
+                    "prefix": REALTIME_LAYER_PREFIX,
                     "capacity": 1000,
                     "expiry": 30,
                 },

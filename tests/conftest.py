@@ -64,7 +64,7 @@ def require_redis() -> None:
 
 
 def redis_layer_settings(backend: str = "channels_redis.pubsub.RedisPubSubChannelLayer") -> dict:
-    config: dict = {"hosts": [{"address": REDIS_URL}]}
+    config: dict = {"hosts": [{"address": REDIS_URL}], "prefix": settings.REALTIME_LAYER_PREFIX}
     if backend.endswith("core.RedisChannelLayer"):
         config["hosts"][0]["max_connections"] = 2000
     return {"default": {"BACKEND": backend, "CONFIG": config}}
