@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.urls import reverse
 
+from realtime.models import TransactionalSave
+
 
 class User(AbstractUser):
     """Staff and portal customers alike; a customer's login is `Customer.portal_user`."""
@@ -33,7 +35,7 @@ def default_preferences() -> dict:
     }
 
 
-class Customer(models.Model):
+class Customer(TransactionalSave):
     class ContactChannel(models.TextChoices):
         EMAIL = "email", "Email"
         PHONE = "phone", "Phone"
@@ -69,7 +71,7 @@ class Customer(models.Model):
         return self.loyalty_transactions.aggregate(total=Sum("points"))["total"] or 0
 
 
-class Job(models.Model):
+class Job(TransactionalSave):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
         CONFIRMED = "confirmed", "Confirmed"
@@ -109,7 +111,7 @@ class Job(models.Model):
         return f"{self.service_type} for {self.customer} on {self.scheduled_start:%Y-%m-%d %H:%M}"
 
 
-class Invoice(models.Model):
+class Invoice(TransactionalSave):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SENT = "sent", "Sent"
@@ -146,7 +148,7 @@ class Invoice(models.Model):
         return f"Invoice {self.number}"
 
 
-class Message(models.Model):
+class Message(TransactionalSave):
     class Direction(models.TextChoices):
         TO_CUSTOMER = "to_customer", "Staff to customer"
         TO_STAFF = "to_staff", "Customer to staff"
@@ -173,7 +175,7 @@ class Message(models.Model):
         return f"{self.get_direction_display()}: {preview}"
 
 
-class LoyaltyTransaction(models.Model):
+class LoyaltyTransaction(TransactionalSave):
     class Kind(models.TextChoices):
         EARNED = "earned", "Earned"
         REDEEMED = "redeemed", "Redeemed"

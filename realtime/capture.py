@@ -3,7 +3,8 @@
 Receivers stay thin: they note the customer's view of the row before and after, and
 `record_transitions` writes the events in the writer's own transaction and schedules the
 publish for after commit. A rolled-back transaction therefore leaves no event and sends nothing.
-Writes in autocommit mode (no transaction) are recorded right after their own commit.
+Synced models save inside a transaction (`realtime.models.TransactionalSave`), so the event
+commits with the row; `record_transitions` called in autocommit mode records right away.
 """
 
 from __future__ import annotations
@@ -136,7 +137,11 @@ def _on_pre_save(sender, instance, raw=False, using="default", **kwargs) -> None
         return
     before = None
     if instance.pk is not None and not instance._state.adding:
-        stored = sender._default_manager.using(using).filter(pk=instance.pk).first()
+        # Locked (saves of synced models always run in a transaction): a concurrent writer
+        # cannot change the row between this read and our UPDATE, so `old` is exact.
+        stored = (
+            sender._default_manager.using(using).select_for_update(no_key=True).filter(pk=instance.pk).first()
+        )
         if stored is not None:
             before = snapshot(entry, stored)
             if kwargs.get("update_fields") is not None:

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, router, transaction
+
+
+class TransactionalSave(models.Model):
+    """Base for synced models: every `save()` runs in a transaction.
+
+    Outside one (a shell, a script) Django commits the row before `post_save` runs, so the
+    outbox event would commit separately, after other connections could already see the row.
+    The registry refuses models without this base.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
 
 
 class CustomerSequence(models.Model):

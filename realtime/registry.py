@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 Representation = dict[str, Any]
@@ -79,6 +80,13 @@ _serializers: dict[str, Any] = {}
 
 
 def register(entry: SyncedModel) -> SyncedModel:
+    from realtime.models import TransactionalSave  # models import late: the registry loads first
+
+    if not issubclass(entry.model, TransactionalSave):
+        raise ImproperlyConfigured(
+            f"{entry.model.__name__} must subclass realtime.models.TransactionalSave, so that its "
+            "outbox events commit in the same transaction as its rows."
+        )
     if entry.topic in _by_topic and _by_topic[entry.topic].model is not entry.model:
         raise ValueError(f"Topic {entry.topic!r} is already registered.")
     _by_model[entry.model] = entry
