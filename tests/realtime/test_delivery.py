@@ -3,8 +3,11 @@ repair when the channel layer loses a message, `resync` past retention or ahead 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from crm import services
 from realtime import publish, retention, sequence
@@ -188,3 +191,41 @@ async def test_a_live_socket_that_fell_behind_retention_is_told_to_resync(people
     assert [(f["type"], f["seq"]) for f in frames] == [("resync", lost)]
     stored = await sync_to_async(CustomerSequence.objects.get)(customer_id=alice.pk)
     assert stored.pruned_through == lost
+
+
+async def test_pruning_removes_a_prefix_even_when_writer_clocks_disagree(people, sockets):
+    """`created_at` comes from each writer's clock; a later seq stamped earlier (a host whose clock
+    runs behind) must not leave a hole in what is kept: everything up to it goes."""
+    alice, _bob, _staff = people
+    base, _ = await sync_to_async(sequence.current)(alice.pk)
+    for n in range(4):
+        await post(alice, f"message {n}")
+
+    @sync_to_async
+    def skew_and_prune() -> list[int]:
+        events = OutboxEvent.objects.filter(customer_id=alice.pk)
+        events.update(created_at=timezone.now() + dt.timedelta(hours=1))
+        events.filter(seq=base + 3).update(created_at=timezone.now() - dt.timedelta(days=30))
+        retention.prune(retention_seconds=60)
+        return list(events.order_by("seq").values_list("seq", flat=True))
+
+    assert await skew_and_prune() == [base + 4]
+    assert (await sync_to_async(sequence.current)(alice.pk))[1] == base + 3
+    socket = await sockets(alice.portal_user)
+    await socket.send({"type": "subscribe", "topics": ["messages"], "since": base + 1})
+    assert (await socket.expect("resync"))["seq"] == base + 4
+
+
+async def test_catching_up_over_a_hole_resyncs_instead_of_skipping_it(people, sockets, dropped):
+    """A hole inside one outbox read (not only at its start) cannot be filled: resync, never a
+    silent skip."""
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await socket.subscribe(["messages"])
+    start = socket.hello["seq"]
+    dropped.next(3)
+    for n in range(3):
+        await post(alice, f"lost {n}")
+    await sync_to_async(OutboxEvent.objects.filter(customer_id=alice.pk, seq=start + 2).delete)()
+    frames = await socket.until_pong()
+    assert [(f["type"], f["seq"]) for f in frames] == [("change", start + 1), ("resync", start + 3)]
