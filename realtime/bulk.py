@@ -15,11 +15,12 @@ visible change and publishes after commit, exactly like saves do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.db import models, transaction
 
+from realtime import publish, registry
 from realtime.capture import Transition, record_transitions, snapshot
 from realtime.registry import SyncedModel, for_model
 
@@ -50,6 +51,7 @@ def sync_update(queryset: models.QuerySet, **values: Any) -> int:
         count = model._default_manager.using(db).filter(pk__in=before).update(**values)
         after = _snapshots(entry, model._default_manager.using(db).filter(pk__in=before).order_by("pk"))
         record_transitions((Transition(entry, pk, before[pk], after.get(pk)) for pk in before), using=db)
+        _announce_owner_logins(model, before, values)
     return count
 
 
@@ -84,4 +86,13 @@ def sync_bulk_update(objs: Sequence[M], fields: Sequence[str], **kwargs: Any) ->
         record_transitions(
             (Transition(entry, pk, before.get(pk), after.get(pk)) for pk in sorted(before)), using=db
         )
+        _announce_owner_logins(model, before, fields)
     return count
+
+
+def _announce_owner_logins(model: type[models.Model], pks: Iterable[Any], fields: Iterable[str]) -> None:
+    """A customer's login moved: its sockets re-check access, as a save would make them."""
+    owner = registry.owner()
+    if model is owner.model and {owner.user_field, f"{owner.user_field}_id"} & set(fields):
+        for pk in pks:
+            publish.announce_access_changed_on_commit(pk)

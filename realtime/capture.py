@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_out
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
 from realtime import publish, registry, sequence
@@ -236,9 +237,17 @@ def _on_post_delete(sender, instance, using="default", **kwargs) -> None:
         record_transitions(transitions, using=using)
 
 
-def _on_user_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
-    if not created and not raw and not instance.is_active:
-        publish.close_user_sockets_on_commit(instance.pk, CLOSE_FORBIDDEN)
+def _on_user_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs) -> None:
+    # Deactivation, losing is_staff and a password change (which ends the user's sessions) all
+    # end access; the sockets re-check. A login only touches last_login.
+    if created or raw or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return
+    publish.recheck_user_sockets_on_commit(instance.pk)
+
+
+def _on_permissions_changed(sender, action, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        publish.recheck_watchers_on_commit()
 
 
 def _on_user_deleted(sender, instance, **kwargs) -> None:
@@ -261,5 +270,13 @@ def connect_signals() -> None:
     post_delete.connect(_on_post_delete, dispatch_uid="realtime.post_delete")
     user_model = get_user_model()
     post_save.connect(_on_user_saved, sender=user_model, dispatch_uid="realtime.user_saved")
+    for through in (
+        user_model.groups.through,
+        user_model.user_permissions.through,
+        Group.permissions.through,
+    ):
+        m2m_changed.connect(
+            _on_permissions_changed, sender=through, dispatch_uid=f"realtime.perms.{through._meta.label}"
+        )
     post_delete.connect(_on_user_deleted, sender=user_model, dispatch_uid="realtime.user_deleted")
     user_logged_out.connect(_on_logged_out, dispatch_uid="realtime.logged_out")

@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import json
 import logging
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user, get_user_model
 from django.utils.module_loading import import_string
 
 from realtime import access, presence, publish, registry, sequence
@@ -69,6 +70,8 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.groups_joined = [publish.customer_group(customer_id), publish.user_group(user.pk)]
         if self.session_key:
             self.groups_joined.append(publish.session_group(self.session_key))
+        if self.requested is not None:  # access that rests on permissions, re-checked when they change
+            self.groups_joined.append(publish.WATCHERS_GROUP)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         # Joined before reading the seq, so nothing can slip between the two.
@@ -136,6 +139,9 @@ class PortalConsumer(AsyncWebsocketConsumer):
         await self.send_frame({"type": "subscribed", "topics": sorted(self.topics), "seq": self.cursor})
         if floor < self.cursor:  # backlog of the newly added topics, up to where the socket is
             await self.replay(floor, self.cursor, only=set(topics))
+            _last, pruned_through = await database_sync_to_async(sequence.current)(self.customer_id)
+            if pruned_through > floor:  # retention ran during the replay: part of it may be gone
+                await self.send_resync(f"changes after seq {floor} are no longer retained", self.cursor)
         await self.catch_up(last_seq)
 
     # --- delivery ---------------------------------------------------------------------------
@@ -163,11 +169,13 @@ class PortalConsumer(AsyncWebsocketConsumer):
             upto, _pruned = await database_sync_to_async(sequence.current)(self.customer_id)
         while self.cursor < upto:
             frames = await _outbox_frames(self.customer_id, self.cursor, upto, topics=None)
-            if not frames or frames[0]["seq"] != self.cursor + 1:
-                await self.send_resync(f"changes after seq {self.cursor} are no longer retained", upto)
-                self.cursor = upto
-                return
+            if not frames:
+                frames = [{"seq": None}]  # nothing left to read: as good as a hole
             for frame in frames:
+                if frame["seq"] != self.cursor + 1:  # pruned meanwhile: cannot be filled
+                    await self.send_resync(f"changes after seq {self.cursor} are no longer retained", upto)
+                    self.cursor = upto
+                    return
                 await self.deliver(frame)
 
     async def replay(self, after: int, upto: int, *, only: set[str]) -> None:
@@ -185,18 +193,26 @@ class PortalConsumer(AsyncWebsocketConsumer):
     # --- access -----------------------------------------------------------------------------
 
     async def check_access(self) -> bool:
-        if await database_sync_to_async(self._still_allowed)():
+        code = await database_sync_to_async(self._access_lost)()
+        if code is None:
             return True
-        await self.close(code=CLOSE_FORBIDDEN)
+        await self.close(code=code)
         return False
 
-    def _still_allowed(self) -> bool:
-        if self.session_key:
-            engine = import_string(settings.SESSION_ENGINE + ".SessionStore")
-            if not engine().exists(self.session_key):
-                return False
+    def _access_lost(self) -> int | None:
+        """The close code if this socket's user may no longer watch its customer, else None."""
         user = get_user_model()._default_manager.filter(pk=self.user_id).first()
-        return user is not None and access.customer_for(user, self.requested) == self.customer_id
+        if user is None or not user.is_active:
+            return CLOSE_FORBIDDEN
+        if self.session_key:
+            # What an HTTP request with this cookie would get: logout, expiry, a flushed session
+            # and a changed password (the session's auth hash) all end the login.
+            store = import_string(settings.SESSION_ENGINE + ".SessionStore")(self.session_key)
+            if get_user(SimpleNamespace(session=store)).pk != self.user_id:
+                return CLOSE_UNAUTHENTICATED
+        if access.customer_for(user, self.requested) != self.customer_id:
+            return CLOSE_FORBIDDEN
+        return None
 
     async def realtime_recheck(self, message: dict[str, Any]) -> None:
         await self.check_access()
@@ -299,7 +315,10 @@ class PortalConsumer(AsyncWebsocketConsumer):
             try:
                 await self.channel_layer.send(self.channel_name, {"type": "realtime.tick"})
             except Exception:
+                # The layer is down, and with it any close or recheck message: check access
+                # here (it touches no cursor, so it may run beside the handlers).
                 logger.warning("realtime: periodic check could not reach the layer", exc_info=True)
+                await self.check_access()
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame, separators=(",", ":")))

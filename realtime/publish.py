@@ -26,6 +26,11 @@ logger = logging.getLogger(__name__)
 FLUSH_TIMEOUT = 5.0
 
 
+# Sockets whose access rests on permissions (staff watching a customer): re-checked whenever
+# group memberships or permissions change, which no single user's save announces.
+WATCHERS_GROUP = "rt.watchers"
+
+
 def customer_group(customer_id: int) -> str:
     return f"rt.customer.{customer_id}"
 
@@ -122,6 +127,14 @@ def publish_frames_on_commit(
 def announce_access_changed_on_commit(customer_id: int) -> None:
     """Sockets watching this customer re-check that their user may still see it."""
     transaction.on_commit(lambda: send_to_group(customer_group(customer_id), {"type": "realtime.recheck"}))
+
+
+def recheck_user_sockets_on_commit(user_id: int) -> None:
+    transaction.on_commit(lambda: send_to_group(user_group(user_id), {"type": "realtime.recheck"}))
+
+
+def recheck_watchers_on_commit() -> None:
+    transaction.on_commit(lambda: send_to_group(WATCHERS_GROUP, {"type": "realtime.recheck"}))
 
 
 def close_user_sockets_on_commit(user_id: int, code: int) -> None:

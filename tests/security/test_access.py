@@ -7,11 +7,13 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.test import RequestFactory
 from django.utils.module_loading import import_string
 
 from crm import services
+from crm.models import Customer
+from realtime.bulk import sync_update
 from tests.realtime import helpers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -129,18 +131,66 @@ async def test_logging_out_closes_that_sessions_sockets_only(people, sockets):
     assert await refused_with(cookie=cookie) == 4401  # the old cookie no longer logs in
 
 
-async def test_losing_the_view_permission_closes_a_staff_socket_on_the_next_check(people, sockets):
-    alice, _bob, staff = people
+@pytest.mark.parametrize("how", ["own permission", "group", "group permission"])
+async def test_losing_the_view_permission_closes_a_staff_socket_within_a_second(
+    people, sockets, make_user, how
+):
+    alice, _bob, _staff = people
+    view_customer = await sync_to_async(Permission.objects.get)(codename="view_customer")
+
+    @sync_to_async
+    def staff_holding_it():
+        if how == "own permission":
+            return make_user("dana", staff=True, perms=["crm.view_customer"]), None
+        group = Group.objects.create(name=f"Viewers ({how})")
+        group.permissions.add(view_customer)
+        user = make_user("dana", staff=True)
+        user.groups.add(group)
+        return user, group
+
+    staff, group = await staff_holding_it()
     socket = await sockets(staff, f"?customer={alice.pk}")
     assert await socket.until_pong() == []
 
     @sync_to_async
     def revoke():
-        staff.user_permissions.remove(Permission.objects.get(codename="view_customer"))
+        if how == "own permission":
+            staff.user_permissions.remove(view_customer)
+        elif how == "group":
+            staff.groups.clear()
+        else:
+            group.permissions.remove(view_customer)
 
     await revoke()
-    await socket.send({"type": "ping"})
-    assert await socket.expect_close() == 4403
+    assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
+
+
+async def test_losing_staff_status_closes_a_staff_socket_within_a_second(people, sockets):
+    alice, _bob, staff = people
+    socket = await sockets(staff, f"?customer={alice.pk}")
+    assert await socket.until_pong() == []
+    staff.is_staff = False
+    await sync_to_async(staff.save)()
+    assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
+
+
+async def test_a_password_change_ends_the_login_and_closes_its_sockets(people, sockets):
+    """Django logs a session out when its user's password changes; so does the socket."""
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    assert await socket.until_pong() == []
+    user = alice.portal_user
+    user.set_password("a-new-password-for-alice")
+    await sync_to_async(user.save)()
+    assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4401
+
+
+async def test_moving_the_login_with_the_bulk_path_closes_the_old_users_socket(people, sockets):
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    assert await socket.until_pong() == []
+    await sync_to_async(sync_update)(Customer.objects.filter(pk=alice.pk), portal_user=None)
+    assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
 
 
 async def test_an_expired_session_closes_the_socket_on_the_next_check(people, sockets):
@@ -149,7 +199,7 @@ async def test_an_expired_session_closes_the_socket_on_the_next_check(people, so
     socket = await sockets(alice.portal_user, cookie=cookie)
     await sync_to_async(import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key=cookie).delete)()
     await socket.send({"type": "ping"})
-    assert await socket.expect_close() == 4403
+    assert await socket.expect_close() == 4401  # logged out: the client goes to the login page
 
 
 async def test_deleting_the_customer_sends_the_deletes_then_closes_its_sockets(
