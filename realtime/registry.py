@@ -42,6 +42,9 @@ class SyncedModel:
     visible_filter: models.Q = field(default_factory=models.Q)
     ordering: tuple[str, ...] = ("pk",)
     label: str = ""
+    # Extra figures for the snapshot API, computed over the customer's visible rows
+    # (loyalty: its balance).
+    summary: Callable[[models.QuerySet], dict[str, Any]] | None = None
 
     def owner_of(self, obj: models.Model) -> int | None:
         return getattr(obj, self.owner_field)
