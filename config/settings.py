@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-import django
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,8 +53,6 @@ INSTALLED_APPS = [
     "realtime",
     "portal",
 ]
-if django.VERSION < (6, 0):  # 6.0 has template partials built in.
-    INSTALLED_APPS.append("template_partials")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -91,7 +88,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # 0: Django's docs advise against persistent connections under ASGI (each async request
+        # or socket handler may run its queries on another thread, leaving connections open).
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
         conn_health_checks=True,
     )
 }
@@ -112,7 +111,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-if env_bool("FAST_PASSWORD_HASHER"):  # tests only: hashing dominates login-heavy suites
+if env_bool("FAST_PASSWORD_HASHER"):  # tests only (tests/testenv.py): hashing dominates login-heavy suites
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGIN_URL = "portal:login"
@@ -148,11 +147,18 @@ REALTIME_LAYER = os.environ.get("REALTIME_LAYER", "pubsub")
 # deployments or test runs sharing one Redis keep apart with their own prefix.
 REALTIME_LAYER_PREFIX = os.environ.get("REALTIME_LAYER_PREFIX", "asgi")
 if REDIS_URL:
+    # redis-py's default pool (100 connections) ran out at 100 concurrent sockets with the core
+    # layer. The pub/sub layer takes the same host options; it serialises its commands per shard,
+    # so there the pool is a cap rather than a need.
+    redis_host = {
+        "address": REDIS_URL,
+        "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "5000")),
+    }
     if REALTIME_LAYER == "pubsub":
         CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [{"address": REDIS_URL}], "prefix": REALTIME_LAYER_PREFIX},
+                "CONFIG": {"hosts": [redis_host], "prefix": REALTIME_LAYER_PREFIX},
             }
         }
     elif REALTIME_LAYER == "core":
@@ -160,13 +166,7 @@ if REDIS_URL:
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
                 "CONFIG": {
-                    # redis-py's default pool (100) ran out at 100 concurrent sockets here.
-                    "hosts": [
-                        {
-                            "address": REDIS_URL,
-                            "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "5000")),
-                        }
-                    ],
+                    "hosts": [redis_host],
                     "prefix": REALTIME_LAYER_PREFIX,
                     "capacity": 1000,
                     "expiry": 30,
@@ -200,15 +200,22 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header only allows preloading; a domain joins browsers' lists when submitted at hstspreload.org.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's default config gives "django" its own console handler; records also reach the
+        # root's, so each line (e.g. daphne's runserver requests) was printed twice.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 REALTIME_CHECK_INTERVAL = float(os.environ.get("REALTIME_CHECK_INTERVAL_SECONDS", "30"))

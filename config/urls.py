@@ -1,3 +1,7 @@
+"""URL routes: the admin (staff CRM), the portal and its snapshot API."""
+
+from __future__ import annotations
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView

@@ -1,5 +1,7 @@
 """WSGI entry point (HTTP only; WebSockets need the ASGI application in config.asgi)."""
 
+from __future__ import annotations
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -16,8 +16,6 @@ PRODUCTION = {
     "CSRF_TRUSTED_ORIGINS": "https://example.com",
     "DATABASE_URL": "postgres://portal:secret@db.internal:5433/portal",
     "REDIS_URL": "redis://redis.internal:6379/0",
-    # Opt-in (preloading is hard to undo), so it is not a default; without it: security.W021.
-    "SECURE_HSTS_PRELOAD": "1",
 }
 
 
@@ -52,8 +50,10 @@ def test_embedded_default_is_sqlite_and_the_in_memory_layer():
     assert found["DEBUG"] is False
 
 
-def test_database_url_selects_postgresql():
+def test_database_url_selects_postgresql_without_persistent_connections():
     database = settings_of("DATABASES", **PRODUCTION)["DATABASES"]["default"]
+    # Django's docs: "When using ASGI, persistent connections should be disabled."
+    assert database["CONN_MAX_AGE"] == 0
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["HOST"], database["PORT"], database["NAME"], database["USER"]) == (
         "db.internal",
@@ -67,6 +67,33 @@ def test_redis_url_selects_the_pubsub_layer_by_default():
     layer = settings_of("CHANNEL_LAYERS", **PRODUCTION)["CHANNEL_LAYERS"]["default"]
     assert layer["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert layer["CONFIG"]["hosts"][0]["address"] == PRODUCTION["REDIS_URL"]
+    assert layer["CONFIG"]["hosts"][0]["max_connections"] >= 1000
+
+
+def test_redis_max_connections_sizes_either_layer():
+    for layer_name in ("pubsub", "core"):
+        found = settings_of(
+            "CHANNEL_LAYERS", REALTIME_LAYER=layer_name, REDIS_MAX_CONNECTIONS="321", **PRODUCTION
+        )
+        assert found["CHANNEL_LAYERS"]["default"]["CONFIG"]["hosts"][0]["max_connections"] == 321
+
+
+def test_the_pubsub_layer_builds_its_pool_from_those_options():
+    """channels_redis.pubsub passes each host's options to redis-py's pool (nothing connects here)."""
+    code = """
+import asyncio, django
+django.setup()
+from channels.layers import get_channel_layer
+from channels_redis.utils import create_pool
+
+async def main():
+    print(create_pool(get_channel_layer()._shards[0].host).max_connections)
+
+asyncio.run(main())
+"""
+    result = run(code, REDIS_MAX_CONNECTIONS="4321", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "4321"
 
 
 def test_core_layer_has_a_pool_for_thousands_of_sockets():
@@ -102,6 +129,41 @@ def test_hosts_and_trusted_origins_are_lists():
         "ALLOWED_HOSTS": ["example.com", "www.example.com"],
         "CSRF_TRUSTED_ORIGINS": ["https://example.com"],
     }
+
+
+def test_hsts_preload_is_on_unless_debugging_and_can_be_turned_off():
+    assert settings_of("SECURE_HSTS_PRELOAD", **PRODUCTION) == {"SECURE_HSTS_PRELOAD": True}
+    assert settings_of("SECURE_HSTS_PRELOAD", **{**PRODUCTION, "SECURE_HSTS_PRELOAD": "0"}) == {
+        "SECURE_HSTS_PRELOAD": False
+    }
+    assert settings_of("SECURE_HSTS_PRELOAD", DEBUG="1") == {"SECURE_HSTS_PRELOAD": False}
+
+
+def test_a_django_log_line_is_printed_once():
+    """Django's default logging gives "django" its own console handler; the root has ours."""
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.channels.server').info('HTTP GET /portal/ 200'); "
+        "logging.getLogger('django.channels.server').debug('too detailed')"
+    )
+    for debug in ("1", "0"):
+        result = run(code, **{**PRODUCTION, "DEBUG": debug})
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.count("HTTP GET /portal/ 200") == 1
+        assert "too detailed" not in result.stderr
+    quiet = run(code, LOG_LEVEL="WARNING", **PRODUCTION)
+    assert "HTTP GET" not in quiet.stderr
+
+
+def test_the_readme_documents_every_variable_settings_read():
+    import re
+
+    source = (ROOT / "config" / "settings.py").read_text()
+    read = set(re.findall(r"""(?:os\.environ\.get|env_bool|env_list)\(\s*["']([A-Z_]+)["']""", source))
+    read |= {"DATABASE_URL"}  # read by dj_database_url.config()
+    readme = (ROOT / "README.md").read_text()
+    assert "LOG_LEVEL" in read and "SECURE_HSTS_PRELOAD" in read  # the pattern finds them
+    assert sorted(name for name in read if f"`{name}`" not in readme) == []
 
 
 def test_deploy_check_is_clean_with_production_values():

@@ -3,6 +3,8 @@
 Processes the tests start (daphne, management commands) inherit these too.
 """
 
+from __future__ import annotations
+
 import os
 
 for name, value in {
@@ -16,6 +18,5 @@ for name, value in {
     "FAST_PASSWORD_HASHER": "1",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "LOG_LEVEL": "WARNING",
-    "DB_CONN_MAX_AGE": "0",  # async consumers use pool threads; let them close their connections
 }.items():
     os.environ.setdefault(name, value)
