@@ -12,7 +12,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from realtime.models import TransactionalSave
@@ -68,7 +69,7 @@ class Customer(TransactionalSave):
 
     @property
     def points_balance(self) -> int:
-        return self.loyalty_transactions.aggregate(total=Sum("points"))["total"] or 0
+        return self.loyalty_transactions.balance()
 
 
 class Job(TransactionalSave):
@@ -111,13 +112,25 @@ class Job(TransactionalSave):
         return f"{self.service_type} for {self.customer} on {self.scheduled_start:%Y-%m-%d %H:%M}"
 
 
+# Choices that constraints name live at module level: a model's `class Meta` body cannot see the
+# model's own nested classes. The models expose them as `Invoice.Status` and `LoyaltyTransaction.Kind`.
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    PAID = "paid", "Paid"
+    OVERDUE = "overdue", "Overdue"
+    VOID = "void", "Void"
+
+
+class LoyaltyKind(models.TextChoices):
+    EARNED = "earned", "Earned"
+    REDEEMED = "redeemed", "Redeemed"
+    BONUS = "bonus", "Bonus"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
 class Invoice(TransactionalSave):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
-        PAID = "paid", "Paid"
-        OVERDUE = "overdue", "Overdue"
-        VOID = "void", "Void"
+    Status = InvoiceStatus
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invoices")
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices")
@@ -139,7 +152,7 @@ class Invoice(TransactionalSave):
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
             models.CheckConstraint(
-                condition=~Q(status="paid") | Q(paid_at__isnull=False),
+                condition=~Q(status=InvoiceStatus.PAID) | Q(paid_at__isnull=False),
                 name="invoice_paid_has_paid_at",
             ),
         ]
@@ -175,12 +188,23 @@ class Message(TransactionalSave):
         return f"{self.get_direction_display()}: {preview}"
 
 
+class LoyaltyQuerySet(models.QuerySet):
+    """The points ledger. A balance is the sum of the rows' points, 0 for none: defined here only."""
+
+    def balance(self) -> int:
+        return self.aggregate(total=Coalesce(Sum("points"), 0))["total"]
+
+    def balance_subquery(self, customer: OuterRef) -> Coalesce:
+        """The same sum for each row of an outer customer query, as one subquery.
+
+        A subquery rather than a join, so other annotations or filters cannot multiply the sum.
+        """
+        totals = self.filter(customer=customer).order_by().values("customer").annotate(total=Sum("points"))
+        return Coalesce(Subquery(totals.values("total"), output_field=IntegerField()), 0)
+
+
 class LoyaltyTransaction(TransactionalSave):
-    class Kind(models.TextChoices):
-        EARNED = "earned", "Earned"
-        REDEEMED = "redeemed", "Redeemed"
-        BONUS = "bonus", "Bonus"
-        ADJUSTMENT = "adjustment", "Adjustment"
+    Kind = LoyaltyKind
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="loyalty_transactions")
     points = models.IntegerField(help_text="Positive adds points, negative takes them away.")
@@ -190,23 +214,25 @@ class LoyaltyTransaction(TransactionalSave):
     invoice = models.ForeignKey(Invoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = LoyaltyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["customer", "created_at"])]
         constraints = [
             models.CheckConstraint(condition=~Q(points=0), name="loyalty_points_not_zero"),
             models.CheckConstraint(
-                condition=~Q(kind__in=["earned", "bonus"]) | Q(points__gt=0),
+                condition=~Q(kind__in=[LoyaltyKind.EARNED, LoyaltyKind.BONUS]) | Q(points__gt=0),
                 name="loyalty_earned_positive",
             ),
             models.CheckConstraint(
-                condition=~Q(kind="redeemed") | Q(points__lt=0),
+                condition=~Q(kind=LoyaltyKind.REDEEMED) | Q(points__lt=0),
                 name="loyalty_redeemed_negative",
             ),
             # One award per completed job, so completing twice cannot pay twice.
             models.UniqueConstraint(
                 fields=["job"],
-                condition=Q(kind="earned", job__isnull=False),
+                condition=Q(kind=LoyaltyKind.EARNED, job__isnull=False),
                 name="loyalty_one_award_per_job",
             ),
         ]

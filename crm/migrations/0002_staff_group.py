@@ -8,7 +8,8 @@ migrating back and forth) gives the same group with the same permissions.
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-GROUP_NAME = "Staff"
+from crm.roles import STAFF_GROUP as GROUP_NAME
+
 # Staff may look up logins (to link a customer's portal user) but not create, edit or delete
 # accounts: the user change form edits is_superuser and permissions, so change_user would let
 # any staff member make themselves a superuser.

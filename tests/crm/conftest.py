@@ -16,8 +16,10 @@ def staff(make_user):
     """A staff member whose rights come only from the Staff group (as seed_demo sets them up)."""
     from django.contrib.auth.models import Group
 
+    from crm.roles import STAFF_GROUP
+
     user = make_user("sam", staff=True, first_name="Sam")
-    user.groups.add(Group.objects.get(name="Staff"))
+    user.groups.add(Group.objects.get(name=STAFF_GROUP))
     return user
 
 

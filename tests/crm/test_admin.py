@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
@@ -105,10 +106,12 @@ def test_portal_customer_cannot_log_into_the_admin(client, customer):
     assert not response.wsgi_request.user.is_authenticated
 
 
-def test_staff_group_holds_the_crm_permissions_but_not_user_management(staff):
+def test_staff_group_holds_the_crm_permissions_but_not_user_management_or_hard_deletes(staff):
     for model in MODELS:
-        for action in ("view", "add", "change", "delete"):
+        for action in ("view", "add", "change"):
             assert staff.has_perm(f"crm.{action}_{model}")
+    # History is voided, cancelled, adjusted or soft-deleted, not erased; a mistaken booking may go.
+    assert [model for model in MODELS if staff.has_perm(f"crm.delete_{model}")] == ["job"]
     assert staff.has_perm("crm.view_user")
     assert not any(staff.has_perm(f"crm.{action}_user") for action in ("add", "change", "delete"))
 
@@ -120,14 +123,21 @@ def test_staff_group_migration_is_reproducible(staff):
     from django.apps import apps
     from django.contrib.auth.models import Group, Permission
 
-    migration = importlib.import_module("crm.migrations.0002_staff_group")
-    group = Group.objects.get(name="Staff")
+    from crm.roles import STAFF_GROUP
+
+    create = importlib.import_module("crm.migrations.0002_staff_group")
+    restrict = importlib.import_module("crm.migrations.0003_staff_without_hard_deletes")
+    group = Group.objects.get(name=STAFF_GROUP)
     expected = set(group.permissions.values_list("pk", flat=True))
     group.permissions.remove(Permission.objects.get(codename="view_job"))
     for _ in range(2):
-        migration.create_staff_group(apps, SimpleNamespace(connection=connection))
-    assert set(Group.objects.get(name="Staff").permissions.values_list("pk", flat=True)) == expected
-    assert Group.objects.filter(name="Staff").count() == 1
+        create.create_staff_group(apps, SimpleNamespace(connection=connection))
+        restrict.apply_staff_policy(apps, SimpleNamespace(connection=connection))
+    assert set(Group.objects.get(name=STAFF_GROUP).permissions.values_list("pk", flat=True)) == expected
+    assert Group.objects.filter(name=STAFF_GROUP).count() == 1
+    # Migrating back gives staff their hard deletes again.
+    restrict.restore_hard_deletes(apps, SimpleNamespace(connection=connection))
+    assert Group.objects.get(name=STAFF_GROUP).permissions.filter(codename="delete_invoice").exists()
     assert apps.get_app_config("crm").models_module is not None
 
 
@@ -211,9 +221,13 @@ def test_message_actions(staff_client, customer, staff):
     ]
 
 
-def test_staff_cannot_erase_messages_or_ledger_rows(staff_client, one_of_each):
-    for model in ("message", "loyaltytransaction"):
+def test_staff_cannot_erase_history_but_can_delete_a_mistaken_booking(staff_client, one_of_each):
+    for model in ("customer", "invoice", "message", "loyaltytransaction"):
         assert staff_client.get(url(model, "delete", one_of_each[model].pk)).status_code == 403
+        assert 'value="delete_selected"' not in staff_client.get(url(model, "changelist")).content.decode()
+    job = one_of_each["job"]
+    assert staff_client.post(url("job", "delete", job.pk), {"post": "yes"}).status_code == 302
+    assert not Job.objects.filter(pk=job.pk).exists()
 
 
 def test_quick_bonus_action(staff_client, customer, make_customer):
@@ -263,6 +277,24 @@ def test_job_status_in_the_form_goes_through_services(staff_client, job, custome
     assert form_errors(response) == ["This job is already completed."]
     job.refresh_from_db()
     assert job.status == "completed"
+
+
+def test_job_form_refuses_going_back_a_step(staff_client, job):
+    services.change_job_status(job=job, status=Job.Status.IN_PROGRESS)
+    response = post_form(staff_client, url("job", "change", job.pk), status="scheduled")
+    assert form_errors(response) == ["A job that is in progress cannot go back to scheduled."]
+    job.refresh_from_db()
+    assert job.status == "in_progress"
+
+
+def test_a_job_stays_with_its_customer(staff_client, job, customer, make_customer):
+    bob = make_customer("Bob Example")
+    page = url("job", "change", job.pk)
+    assert "customer" not in staff_client.get(page).context["adminform"].form.fields  # read-only
+    response = post_form(staff_client, page, customer=bob.pk, technician="Kim")
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.customer, job.technician) == (customer, "Kim")
 
 
 def test_job_form_reschedules_and_refuses_a_bad_window(staff_client, job):
@@ -328,6 +360,26 @@ def test_invoice_status_in_the_form_goes_through_services(staff_client, make_inv
     invoice.refresh_from_db()
     assert invoice.status == "paid"
     assert invoice.paid_at is not None
+
+
+def test_invoice_form_edits_go_through_update_invoice(staff_client, make_invoice, make_customer, make_job):
+    invoice = make_invoice("sent", total="120.00")
+    page = url("invoice", "change", invoice.pk)
+    assert "customer" not in staff_client.get(page).context["adminform"].form.fields  # read-only
+    assert post_form(staff_client, page, total="130.00").status_code == 302  # a sent total may be corrected
+    bobs_job = make_job(customer=make_customer("Bob Example"))
+    assert form_errors(post_form(staff_client, page, job=bobs_job.pk)) == [
+        "That job belongs to another customer."
+    ]
+    assert form_errors(post_form(staff_client, page, number="Q-99")) == [
+        "Only a draft can be renumbered; this one is sent."
+    ]
+    services.mark_invoice_paid(invoice=invoice)
+    assert form_errors(post_form(staff_client, page, total="1.00")) == [
+        "An invoice that is paid keeps its total."
+    ]
+    invoice.refresh_from_db()
+    assert (invoice.total, invoice.job, invoice.number) == (Decimal("130.00"), None, invoice.number)
 
 
 def test_message_add_form_signs_with_the_staff_member(staff_client, staff, customer):
@@ -397,6 +449,22 @@ def test_writing_to_a_customer_from_their_page(staff_client, customer, staff):
     assert list(Message.objects.values_list("customer", "author", "body")) == [(customer.pk, staff.pk, "Hi!")]
 
 
+def test_an_over_long_message_from_the_customer_page_is_a_form_error(staff_client, customer):
+    page = url("customer", "change", customer.pk)
+    too_long = "x" * (services.MAX_MESSAGE_LENGTH + 1)
+    response = post_form(
+        staff_client, page, **{"messages-2-0-direction": "to_customer", "messages-2-0-body": too_long}
+    )
+    assert response.status_code == 200
+    [formset] = [
+        f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "messages-2"
+    ]
+    assert formset.errors == [
+        {"body": [f"Ensure this value has at most {services.MAX_MESSAGE_LENGTH} characters (it has 5001)."]}
+    ]
+    assert not Message.objects.exists()
+
+
 def test_customer_add_form(staff_client):
     page = url("customer", "add")
     response = post_form(staff_client, page, name="Carol Example", email="carol@example.com")
@@ -408,6 +476,9 @@ def test_only_earned_or_bonus_points_refer_to_a_job(staff_client, customer, job)
     row = {"customer": customer.pk, "kind": "adjustment", "amount": "5", "description": "Fix", "job": job.pk}
     response = staff_client.post(url("loyaltytransaction", "add"), row)
     assert form_errors(response) == ["Only earned or bonus points refer to a job or an invoice."]
+    response = staff_client.post(url("loyaltytransaction", "add"), {**row, "kind": "earned"})
+    assert form_errors(response) == ["Points are earned once a job is completed; this one is scheduled."]
+    services.complete_job(job=job, award_points=False)
     assert staff_client.post(url("loyaltytransaction", "add"), {**row, "kind": "earned"}).status_code == 302
     assert customer.loyalty_transactions.get().job == job
 

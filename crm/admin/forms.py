@@ -1,0 +1,243 @@
+"""Admin forms whose save is a sequence of domain actions (`crm.services`).
+
+Each form spells its save out in `apply`, and tries those calls first in a savepoint that is
+always rolled back, so a refusal becomes a form error next to the fields rather than a server
+error after "Save": status fields stay editable, but a transition the services refuse cannot be
+saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from crm import services
+from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message, User
+from crm.services import DomainError
+from crm.services.invoices import EDITABLE_FIELDS as INVOICE_FIELDS
+from crm.services.jobs import DETAIL_FIELDS as JOB_DETAIL_FIELDS
+
+
+class _TrialRun(Exception):
+    """Raised to roll back a form's trial run of its service calls."""
+
+
+class ServiceForm(forms.ModelForm):
+    """A model form whose save is `apply`.
+
+    `apply` reads `cleaned_data` and `changed_data` (never `self.instance`'s fields, which the
+    form overwrites after `clean`) and returns the saved row.
+    """
+
+    def apply(self, *, user: User | None) -> models.Model:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                with transaction.atomic():
+                    self.apply(user=None)
+                    raise _TrialRun
+            except DomainError as error:
+                raise ValidationError(error.message, code=error.code) from None
+            except _TrialRun:
+                pass
+        return cleaned
+
+    def changed(self, names: tuple[str, ...]) -> dict[str, Any]:
+        """The cleaned values of those of `names` that the form changed."""
+        return {name: self.cleaned_data[name] for name in names if name in self.changed_data}
+
+
+class CustomerForm(ServiceForm):
+    class Meta:
+        model = Customer
+        fields = ("name", "email", "phone", "address", "preferences", "portal_user")
+
+    def apply(self, *, user: User | None) -> Customer:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            # No domain action creates a customer: a new row has no history for a rule to guard.
+            customer = Customer.objects.create(
+                **{name: data[name] for name in (*services.CONTACT_FIELDS, "portal_user") if name in data}
+            )
+        else:
+            customer = Customer.objects.get(pk=self.instance.pk)
+            contact = self.changed(services.CONTACT_FIELDS)
+            if contact:
+                customer = services.update_contact_details(customer=customer, **contact)
+            if "portal_user" in self.changed_data:
+                # Which login belongs to the customer is the admin's to decide; realtime closes
+                # the old login's sockets when it changes.
+                customer.portal_user = data["portal_user"]
+                customer.save(update_fields=["portal_user", "updated_at"])
+        if "preferences" in self.changed_data:
+            customer = services.update_preferences(customer=customer, preferences=data["preferences"] or {})
+        return customer
+
+
+class JobForm(ServiceForm):
+    class Meta:
+        model = Job
+        fields = (
+            "customer",
+            "service_type",
+            "scheduled_start",
+            "scheduled_end",
+            "technician",
+            "address",
+            "status",
+            "customer_notes",
+            "internal_notes",
+        )
+
+    def apply(self, *, user: User | None) -> Job:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            job = services.schedule_job(
+                customer=data["customer"],
+                service_type=data["service_type"],
+                start=data["scheduled_start"],
+                end=data["scheduled_end"],
+                technician=data["technician"],
+                address=data["address"],
+                customer_notes=data["customer_notes"],
+                internal_notes=data["internal_notes"],
+            )
+        else:
+            job = Job.objects.get(pk=self.instance.pk)
+            details = self.changed(JOB_DETAIL_FIELDS)
+            if details:
+                job = services.update_job(job=job, **details)
+            if {"scheduled_start", "scheduled_end"} & set(self.changed_data):
+                job = services.reschedule_job(
+                    job=job, start=data["scheduled_start"], end=data["scheduled_end"]
+                )
+        if data.get("status", job.status) != job.status:
+            job = services.change_job_status(job=job, status=data["status"])
+        return job
+
+
+class InvoiceForm(ServiceForm):
+    number = forms.CharField(
+        max_length=32, required=False, help_text="Leave blank on a new invoice for the next free number."
+    )
+
+    class Meta:
+        model = Invoice
+        fields = ("customer", "job", "number", "total", "status", "due_date")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["number"].required = self.instance.pk is not None
+
+    def apply(self, *, user: User | None) -> Invoice:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            return services.create_invoice(
+                customer=data["customer"], total=data["total"], job=data.get("job"), number=data["number"]
+            )
+        invoice = Invoice.objects.get(pk=self.instance.pk)
+        status = data.get("status", invoice.status)
+        sending = status == Invoice.Status.SENT and invoice.status != status
+        # Sending sets the due date itself (the one in the form, or the default).
+        editable = tuple(name for name in INVOICE_FIELDS if not (sending and name == "due_date"))
+        edits = self.changed(editable)
+        if edits:
+            invoice = services.update_invoice(invoice=invoice, **edits)
+        if status == invoice.status:
+            return invoice
+        if status == Invoice.Status.SENT:
+            return services.send_invoice(invoice=invoice, due_date=data.get("due_date"))
+        if status == Invoice.Status.PAID:
+            return services.mark_invoice_paid(invoice=invoice)
+        if status == Invoice.Status.OVERDUE:
+            return services.mark_invoice_overdue(invoice=invoice)
+        if status == Invoice.Status.VOID:
+            return services.void_invoice(invoice=invoice)
+        raise DomainError("An invoice cannot go back to draft.", code="not_draft")
+
+
+class MessageForm(ServiceForm):
+    is_read = forms.BooleanField(required=False, label="Read")
+    is_deleted = forms.BooleanField(
+        required=False, label="Deleted", help_text="Customers stop seeing a deleted message; the row stays."
+    )
+
+    class Meta:
+        model = Message
+        fields = ("customer", "direction", "body")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["is_read"] = self.instance.read_at is not None
+        self.initial["is_deleted"] = self.instance.deleted_at is not None
+
+    def apply(self, *, user: User | None) -> Message:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            return services.post_message(
+                customer=data["customer"], body=data["body"], author=user, direction=data["direction"]
+            )
+        message = Message.objects.get(pk=self.instance.pk)
+        if "is_read" in self.changed_data:
+            if not data["is_read"]:
+                raise DomainError("A read message cannot be marked unread.", code="irreversible")
+            message = services.mark_message_read(message=message)
+        if "is_deleted" in self.changed_data:
+            if not data["is_deleted"]:
+                raise DomainError("A deleted message cannot be restored.", code="irreversible")
+            message = services.delete_message(message=message)
+        return message
+
+
+class NewMessageForm(forms.ModelForm):
+    """The customer page's "write a message" form; `CustomerAdmin.save_formset` posts it."""
+
+    # The service's limit, checked here so that a long message is a form error, not a 500.
+    body = forms.CharField(widget=forms.Textarea, max_length=services.MAX_MESSAGE_LENGTH)
+
+    class Meta:
+        model = Message
+        fields = ("direction", "body")
+
+
+class LoyaltyTransactionForm(ServiceForm):
+    # Not the model's `points`: a redemption is entered as the (positive) points taken, and the
+    # services give the sign; the model's sign constraints would refuse it before they could.
+    amount = forms.IntegerField(
+        label="Points",
+        help_text="Earned, bonus and redeemed: a positive number. Adjustment: negative takes points away.",
+    )
+
+    class Meta:
+        model = LoyaltyTransaction
+        fields = ("customer", "kind", "description", "job", "invoice")
+
+    def clean(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        linked = data.get("job") or data.get("invoice")
+        if linked and data.get("kind") not in (LoyaltyTransaction.Kind.EARNED, LoyaltyTransaction.Kind.BONUS):
+            raise ValidationError("Only earned or bonus points refer to a job or an invoice.")
+        return super().clean()
+
+    def apply(self, *, user: User | None) -> LoyaltyTransaction:
+        data = self.cleaned_data
+        customer, points, description = data["customer"], data["amount"], data["description"]
+        kind = data["kind"]
+        if kind in (LoyaltyTransaction.Kind.EARNED, LoyaltyTransaction.Kind.BONUS):
+            return services.award_points(
+                customer=customer,
+                points=points,
+                description=description,
+                bonus=kind == LoyaltyTransaction.Kind.BONUS,
+                job=data.get("job"),
+                invoice=data.get("invoice"),
+            )
+        if kind == LoyaltyTransaction.Kind.REDEEMED:
+            return services.redeem_points(customer=customer, points=points, description=description)
+        return services.adjust_points(customer=customer, points=points, description=description)

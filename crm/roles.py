@@ -1,0 +1,37 @@
+"""Who may do what in the staff CRM: the "Staff" group and the permissions it holds.
+
+Staff get every permission on the CRM models except two kinds. User management: the user change
+form edits is_superuser and permissions, so `change_user` would let any staff member make
+themselves a superuser (they may still view logins, to link a customer's portal user). And hard
+deletes of records that are history: a customer, an invoice (void it), a points row (correct it
+with an adjustment) and a message (the admin's delete is a soft delete, a change). Staff keep
+`delete_job`, for a booking made by mistake; the portal shows it as `job.deleted`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STAFF_GROUP = "Staff"
+
+STAFF_WITHHELD_CODENAMES = (
+    "add_user",
+    "change_user",
+    "delete_user",
+    "delete_customer",
+    "delete_invoice",
+    "delete_loyaltytransaction",
+    "delete_message",
+)
+
+
+def staff_permissions(permission_model: Any, using: str = "default") -> Any:
+    """The Staff group's permissions, as a queryset of `permission_model`.
+
+    Takes the model so that data migrations can pass their historical `auth.Permission`.
+    """
+    return (
+        permission_model.objects.using(using)
+        .filter(content_type__app_label="crm")
+        .exclude(codename__in=STAFF_WITHHELD_CODENAMES)
+    )

@@ -1,0 +1,53 @@
+"""Messages between staff and a customer; deleting one is a soft delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Customer, Message, User
+from crm.services.errors import DomainError
+from crm.services.inputs import past_moment
+
+MAX_MESSAGE_LENGTH = 5000
+
+
+@transaction.atomic
+def post_message(
+    *, customer: Customer, body: str, author: User | None, direction: str = Message.Direction.TO_CUSTOMER
+) -> Message:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("A message cannot be empty.", code="empty_message")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise DomainError(f"A message is at most {MAX_MESSAGE_LENGTH} characters.", code="too_long")
+    if direction not in Message.Direction.values:
+        raise DomainError(f"Unknown direction {direction!r}.", code="bad_direction")
+    return Message.objects.create(customer=customer, author=author, direction=direction, body=body)
+
+
+@transaction.atomic
+def mark_message_read(*, message: Message, at: dt.datetime | None = None) -> Message:
+    """Mark a message read, now or `at` (aware, not in the future); reading twice keeps the first time."""
+    at = timezone.now() if at is None else past_moment(at, what="reading time")
+    message = Message.objects.select_for_update(no_key=True).get(pk=message.pk)
+    if message.deleted_at is not None:
+        raise DomainError("That message was deleted.", code="deleted")
+    if message.read_at is not None:
+        return message
+    message.read_at = at
+    message.save(update_fields=["read_at"])
+    return message
+
+
+@transaction.atomic
+def delete_message(*, message: Message) -> Message:
+    """Soft-delete: the row stays for the record; customers stop seeing it."""
+    message = Message.objects.select_for_update(no_key=True).get(pk=message.pk)
+    if message.deleted_at is not None:
+        raise DomainError("That message is already deleted.", code="deleted")
+    message.deleted_at = timezone.now()
+    message.save(update_fields=["deleted_at"])
+    return message
