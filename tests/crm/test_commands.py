@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 import pytest
@@ -79,10 +80,53 @@ def test_seed_demo_history_looks_real(name, settings):
     assert customer.points_balance == 100 + 4 * settings.LOYALTY_POINTS_PER_COMPLETED_JOB - 80
 
 
-def test_seed_demo_completes_a_customer_whose_login_exists(make_user):
+def test_seed_demo_completes_a_customer_whose_login_exists(make_user, client):
     make_user("bob", password="other")  # a login without its customer: the customer is still made
     run("seed_demo")
     assert Customer.objects.get(portal_user__username="bob").jobs.count() == 7
+    assert client.login(username="bob", password="bob-demo")
+
+
+def test_seed_demo_repairs_the_documented_logins(make_user, client):
+    from django.contrib.auth.models import Group
+
+    run("seed_demo")
+    staff = User.objects.get(username="staff")
+    staff.groups.clear()
+    staff.is_staff, staff.is_superuser, staff.is_active = False, True, False
+    staff.set_password("changed")
+    staff.save()
+    alice = User.objects.get(username="alice")
+    alice.set_password("changed")
+    alice.save()
+    jobs_before = Job.objects.count()
+
+    out = run("seed_demo")
+    assert "Repaired staff user staff / staff-demo" in out
+    assert "Repaired portal login alice / alice-demo" in out
+    assert "bob" not in out
+    staff.refresh_from_db()
+    assert (staff.is_staff, staff.is_superuser, staff.is_active) == (True, False, True)
+    assert list(staff.groups.all()) == [Group.objects.get(name="Staff")]
+    assert client.login(username="staff", password="staff-demo")
+    assert client.login(username="alice", password="alice-demo")
+    assert Job.objects.count() == jobs_before  # repairs logins; the history is left as it is
+
+    before = snapshot()
+    assert run("seed_demo") == "Demo data already exists; nothing changed.\n"
+    assert snapshot() == before
+
+
+def test_seed_demo_history_was_booked_before_it_happened():
+    run("seed_demo")
+    now = timezone.now()
+    for customer in Customer.objects.all():
+        first_job = customer.jobs.order_by("scheduled_start").first()
+        assert customer.created_at < first_job.created_at
+        for job in customer.jobs.all():
+            assert job.created_at <= now
+            if job.scheduled_start < now:  # booked days ahead, not on the day the seed ran
+                assert job.created_at <= job.scheduled_start - dt.timedelta(days=7)
 
 
 def test_mark_overdue_invoices_command(past_due, make_invoice):

@@ -3,6 +3,11 @@
 Everything is created through `crm.services`, so the realtime outbox records it like any other
 change. Services stamp "now"; to make a history, a few timestamps are then moved into the past
 through the realtime bulk path, which records those updates too.
+
+Running it again repairs the documented logins (a `staff` user that lost its group, its staff
+flag or its password; alice and bob with another password) and creates what is missing, but
+changes no row that is already as documented. It is for demo databases: on a real one, it would
+reset the passwords of users named staff, alice and bob.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from django.utils import timezone
 
 from crm import services
 from crm.models import Customer, Invoice, Job, Message, User
+from crm.roles import STAFF_GROUP
 from realtime.bulk import sync_update
 
-STAFF_GROUP = "Staff"
 STAFF_LOGIN, STAFF_PASSWORD = "staff", "staff-demo"
+# How long before its visit a demo job was booked.
+BOOKED_AHEAD = dt.timedelta(days=10)
 
 
 @dataclass(frozen=True)
@@ -76,51 +83,79 @@ class Command(BaseCommand):
     help = "Create the demo staff user and customers Alice and Bob with their history (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        created = []
+        done: list[str] = []
         with transaction.atomic():
-            staff = User.objects.filter(username=STAFF_LOGIN).first()
-            if staff is None:
-                staff = self.create_staff()
-                created.append(f"staff user {STAFF_LOGIN} / {STAFF_PASSWORD} (admin at /admin/)")
+            staff = self.staff_login(done)
             for spec in DEMO_CUSTOMERS:
                 if Customer.objects.filter(portal_user__username=spec.login).exists():
+                    if self.repair_password(User.objects.get(username=spec.login), spec.password):
+                        done.append(f"Repaired portal login {spec.login} / {spec.password}")
                     continue
                 self.create_customer(spec, staff)
-                created.append(f"customer {spec.name}, portal login {spec.login} / {spec.password}")
-        if not created:
+                done.append(f"Created customer {spec.name}, portal login {spec.login} / {spec.password}")
+        if not done:
             self.stdout.write("Demo data already exists; nothing changed.")
             return
-        for line in created:
-            self.stdout.write(self.style.SUCCESS(f"Created {line}"))
+        for line in done:
+            self.stdout.write(self.style.SUCCESS(line))
 
-    def create_staff(self) -> User:
+    def staff_login(self, done: list[str]) -> User:
+        """The documented staff login: in the Staff group, staff, active, not a superuser."""
         try:
             group = Group.objects.get(name=STAFF_GROUP)
         except Group.DoesNotExist:
             raise CommandError(
                 f"The {STAFF_GROUP!r} group is missing; run `manage.py migrate` first."
             ) from None
-        staff = User.objects.create_user(
-            username=STAFF_LOGIN,
-            password=STAFF_PASSWORD,
-            first_name="Sam",
-            last_name="Staff",
-            email="staff@example.com",
-            is_staff=True,
-        )
-        staff.groups.add(group)
+        staff = User.objects.filter(username=STAFF_LOGIN).first()
+        if staff is None:
+            staff = User.objects.create_user(
+                username=STAFF_LOGIN,
+                password=STAFF_PASSWORD,
+                first_name="Sam",
+                last_name="Staff",
+                email="staff@example.com",
+                is_staff=True,
+            )
+            staff.groups.add(group)
+            done.append(f"Created staff user {STAFF_LOGIN} / {STAFF_PASSWORD} (admin at /admin/)")
+            return staff
+        flags = {"is_staff": True, "is_active": True, "is_superuser": False}
+        wrong = [name for name, value in flags.items() if getattr(staff, name) != value]
+        for name in wrong:
+            setattr(staff, name, flags[name])
+        if wrong:
+            staff.save(update_fields=wrong)
+        in_group = staff.groups.filter(pk=group.pk).exists()
+        if not in_group:
+            staff.groups.add(group)
+        if self.repair_password(staff, STAFF_PASSWORD) or wrong or not in_group:
+            done.append(f"Repaired staff user {STAFF_LOGIN} / {STAFF_PASSWORD} (admin at /admin/)")
         return staff
+
+    @staticmethod
+    def repair_password(user: User, password: str) -> bool:
+        """Give `user` the documented password unless it has it (a new hash would change the row)."""
+        if user.check_password(password):
+            return False
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return True
 
     def create_customer(self, spec: DemoCustomer, staff: User) -> Customer:
         first_name = spec.name.split()[0]
         email = f"{spec.login}@example.com"
-        user = User.objects.filter(username=spec.login).first() or User.objects.create_user(
-            username=spec.login,
-            password=spec.password,
-            first_name=first_name,
-            last_name="Example",
-            email=email,
-        )
+        user = User.objects.filter(username=spec.login).first()
+        if user is None:
+            user = User.objects.create_user(
+                username=spec.login,
+                password=spec.password,
+                first_name=first_name,
+                last_name="Example",
+                email=email,
+            )
+        else:
+            self.repair_password(user, spec.password)
         customer = Customer.objects.create(
             name=spec.name, email=email, phone=spec.phone, address=spec.address, portal_user=user
         )
@@ -132,8 +167,11 @@ class Command(BaseCommand):
             shift = spec.day_shift if offset < -4 else 0  # keep the recent days and the future alike
             return morning + dt.timedelta(days=offset - shift, hours=hours)
 
+        # A customer since before their first booking.
+        backdate(customer, created_at=day(-90), updated_at=day(-90))
+
         def job(offset: int, service: str, hours: int = 2) -> Job:
-            return services.schedule_job(
+            booked = services.schedule_job(
                 customer=customer,
                 service_type=service,
                 start=day(offset),
@@ -142,6 +180,10 @@ class Command(BaseCommand):
                 customer_notes="Please move small furniture before we arrive.",
                 internal_notes="Gate code 4512; dog is friendly.",
             )
+            if booked.scheduled_start < now:  # booked ahead, like a real visit (but not in the future)
+                when = min(booked.scheduled_start - BOOKED_AHEAD, now)
+                backdate(booked, created_at=when, updated_at=when)
+            return booked
 
         def complete(done: Job) -> None:
             services.complete_job(job=done)
