@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
 from portal import serializers
@@ -134,6 +134,6 @@ register(
         loyalty_event,
         ordering=("-created_at", "-id"),
         label="Loyalty",
-        summary=lambda rows: {"balance": rows.aggregate(total=Sum("points"))["total"] or 0},
+        summary=lambda rows: {"balance": rows.balance()},
     )
 )

@@ -9,7 +9,7 @@ so these wrappers emit the same events the per-row path would.
 
 Each runs in one transaction, locks the rows it reads (PostgreSQL; FOR NO KEY UPDATE, which
 unlike FOR UPDATE does not block other writers' foreign key checks at commit while they hold
-the customer's seq lock, see crm.services._lock_customer), records one event per
+the customer's seq lock, see crm.services.loyalty._lock_customer), records one event per
 visible change and publishes after commit, exactly like saves do.
 """
 

@@ -23,7 +23,9 @@ def existing_rows(alice, staff, start, end):
     job = services.schedule_job(customer=alice, service_type="Sofa", start=start, end=end)
     invoice = services.create_invoice(customer=alice, total="80", job=job, number="OLD-1")
     services.send_invoice(invoice=invoice, due_date=timezone.localdate())
-    services.award_points(customer=alice, points=40, job=job, invoice=invoice, description="Old job")
+    services.award_points(
+        customer=alice, points=40, job=job, invoice=invoice, description="Old job", bonus=True
+    )
     services.post_message(customer=alice, body="Welcome to the portal", author=staff)
     services.create_invoice(customer=alice, total="1", number=helpers.HIDDEN_DRAFT_PREFIX + "OLD")
     return job

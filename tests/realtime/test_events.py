@@ -193,13 +193,13 @@ async def test_invoice_events(people, sockets, tomorrow_window):
     assert sent["event"] == Event.INVOICE_SENT
     assert (sent["op"], sent["old"], sent["new"]) == ("insert", None, row)
 
-    paid_at = dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)
+    paid_at = invoice.sent_at + dt.timedelta(microseconds=1)  # paid right after sending, not in the future
     await act(services.mark_invoice_paid, invoice=invoice, paid_at=paid_at)
     [paid] = await socket.changes(1)
     frames.append(paid)
     assert paid["event"] == Event.INVOICE_PAID
     assert paid["old"] == row
-    assert paid["new"] == {**row, "status": "paid", "paid_at": "2026-05-01T12:30:00Z"}
+    assert paid["new"] == {**row, "status": "paid", "paid_at": iso(paid_at)}
     assert paid["changed"] == ["status", "paid_at"]
 
     second = await act(services.create_invoice, customer=alice, total="10", number="T-2")

@@ -38,7 +38,7 @@ def fill(customer, staff, start, n: int) -> None:
         invoice = services.create_invoice(customer=customer, total=i + 1, job=job)
         services.send_invoice(invoice=invoice)
         services.post_message(customer=customer, body=f"Message {i}", author=staff)
-        services.award_points(customer=customer, points=10 + i, job=job, invoice=invoice)
+        services.award_points(customer=customer, points=10 + i, job=job, invoice=invoice, bonus=True)
     services.create_invoice(
         customer=customer, total="9", number=f"{helpers.HIDDEN_DRAFT_PREFIX}{customer.pk}"
     )
