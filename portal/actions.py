@@ -1,10 +1,11 @@
 """Customer actions: thin views over `crm.services`.
 
 The portal's script posts with `Accept: application/json` and shows its optimistic change at
-once; a refusal (a form error or a `DomainError`) comes back as 422 with a message for the
-error toast, and the script rolls back. Without the script the forms still work: the view
-redirects back to the page, with the refusal as a message. The realtime echo of a successful
-action updates every open tab, including this one.
+once; a refusal (a form error or a `DomainError`) comes back as 422 with a message, and the
+field it is about when there is one, for the inline error and the error toast; the script rolls
+back. Without the script the forms still work: the view redirects back to the page, with the
+refusal as a message. The realtime echo of a successful action updates every open tab,
+including this one.
 """
 
 from __future__ import annotations
@@ -20,28 +21,49 @@ from django.views.decorators.http import require_POST
 
 from crm import services
 from crm.models import Message
-from portal import selectors
+from portal import own_changes, selectors
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
 from portal.permissions import PortalRequest, customer_required, wants_json
 
+# The form field a `DomainError` is about, by its code, for the inline error.
+ERROR_FIELDS = {
+    "missing_name": "name",
+    "bad_email": "email",
+    "empty_message": "body",
+    "too_long": "body",
+    "bad_points": "points",
+    "insufficient_points": "points",
+}
 
-def _form_error(form: Form) -> str:
+
+def _form_error(form: Form) -> tuple[str, str]:
+    """The first error of a bound form, and the field it belongs to ("" for the whole form)."""
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
-        return f"{label}: {errors[0]}" if label else errors[0]
-    return "Please check the form."
+        name = field if field in form.fields else ""
+        return (f"{label}: {errors[0]}" if label else errors[0]), name
+    return "Please check the form.", ""
 
 
-def _refused(request: PortalRequest, message: str, page: str) -> HttpResponse:
+def _refused(request: PortalRequest, message: str, page: str, field: str = "") -> HttpResponse:
     if wants_json(request):
-        return JsonResponse({"error": message}, status=422)
+        return JsonResponse({"error": message, "field": field}, status=422)
     flash.error(request, message)
     return redirect(page)
 
 
+def _refused_form(request: PortalRequest, form: Form, page: str) -> HttpResponse:
+    message, field = _form_error(form)
+    return _refused(request, message, page, field)
+
+
+def _domain_refusal(request: PortalRequest, error: services.DomainError, page: str) -> HttpResponse:
+    return _refused(request, error.message, page, ERROR_FIELDS.get(error.code, ""))
+
+
 def _done(request: PortalRequest, page: str, payload: dict[str, Any], notice: str = "") -> HttpResponse:
     if wants_json(request):
-        return JsonResponse({"ok": True, **payload})
+        return JsonResponse({"ok": True, "notice": notice, **payload})
     if notice:
         flash.success(request, notice)
     return redirect(page)
@@ -52,7 +74,7 @@ def _done(request: PortalRequest, page: str, payload: dict[str, Any], notice: st
 def send_message(request: PortalRequest) -> HttpResponse:
     form = MessageForm(request.POST)
     if not form.is_valid():
-        return _refused(request, _form_error(form), "portal:messages")
+        return _refused_form(request, form, "portal:messages")
     try:
         message = services.post_message(
             customer=selectors.customer(request.customer_id),
@@ -61,7 +83,7 @@ def send_message(request: PortalRequest) -> HttpResponse:
             direction=Message.Direction.TO_STAFF,
         )
     except services.DomainError as error:
-        return _refused(request, error.message, "portal:messages")
+        return _domain_refusal(request, error, "portal:messages")
     # The row as the page would render it, so the optimistic element becomes the real one now
     # instead of waiting for the echo (which then replaces it in place: one element, not two).
     html = render_to_string("portal/_message_row.html", {"message": message}, request=request)
@@ -78,7 +100,7 @@ def mark_read(request: PortalRequest, message_id: int) -> HttpResponse:
     try:
         services.mark_message_read(message=message)
     except services.DomainError as error:
-        return _refused(request, error.message, "portal:messages")
+        return _domain_refusal(request, error, "portal:messages")
     return _done(request, "portal:messages", {"id": message.pk})
 
 
@@ -87,7 +109,7 @@ def mark_read(request: PortalRequest, message_id: int) -> HttpResponse:
 def redeem(request: PortalRequest) -> HttpResponse:
     form = RedeemForm(request.POST)
     if not form.is_valid():
-        return _refused(request, _form_error(form), "portal:loyalty")
+        return _refused_form(request, form, "portal:loyalty")
     points = form.cleaned_data["points"]
     try:
         transaction = services.redeem_points(
@@ -96,7 +118,9 @@ def redeem(request: PortalRequest) -> HttpResponse:
             description=f"Redeemed {points} points for a reward",
         )
     except services.DomainError as error:
-        return _refused(request, error.message, "portal:loyalty")
+        return _domain_refusal(request, error, "portal:loyalty")
+    # The page already shows it; its echo should not toast as if staff had redeemed.
+    own_changes.remember(request, "loyalty", transaction.pk)
     return _done(
         request,
         "portal:loyalty",
@@ -105,20 +129,29 @@ def redeem(request: PortalRequest) -> HttpResponse:
     )
 
 
+def _form_html(request: PortalRequest, template: str, **context: Any) -> str:
+    return render_to_string(template, context, request=request)
+
+
 @require_POST
 @customer_required
 def update_contact(request: PortalRequest) -> HttpResponse:
     form = ContactForm(request.POST)
     if not form.is_valid():
-        return _refused(request, _form_error(form), "portal:profile")
-    try:
-        customer = services.update_contact_details(
-            customer=selectors.customer(request.customer_id), **form.cleaned_data
-        )
-    except services.DomainError as error:
-        return _refused(request, error.message, "portal:profile")
+        return _refused_form(request, form, "portal:profile")
+    customer = selectors.customer(request.customer_id)
+    changes = form.changes()
+    if changes:  # only what the customer changed: staff may have changed the rest meanwhile
+        try:
+            customer = services.update_contact_details(customer=customer, **changes)
+        except services.DomainError as error:
+            return _domain_refusal(request, error, "portal:profile")
     fields = {field: getattr(customer, field) for field in ContactForm.base_fields}
-    return _done(request, "portal:profile", {"profile": fields}, notice="Contact details saved.")
+    html = _form_html(request, "portal/_contact_form.html", contact_form=ContactForm.for_customer(customer))
+    notice = "Contact details saved." if changes else "Nothing to save: no detail changed."
+    return _done(
+        request, "portal:profile", {"profile": fields, "changed": sorted(changes), "html": html}, notice
+    )
 
 
 @require_POST
@@ -126,13 +159,21 @@ def update_contact(request: PortalRequest) -> HttpResponse:
 def update_preferences(request: PortalRequest) -> HttpResponse:
     form = PreferencesForm(request.POST)
     if not form.is_valid():
-        return _refused(request, _form_error(form), "portal:profile")
-    try:
-        customer = services.update_preferences(
-            customer=selectors.customer(request.customer_id), preferences=form.preferences()
-        )
-    except services.DomainError as error:
-        return _refused(request, error.message, "portal:profile")
+        return _refused_form(request, form, "portal:profile")
+    customer = selectors.customer(request.customer_id)
+    changes = form.changes()
+    if changes:
+        try:
+            customer = services.update_preferences(customer=customer, preferences=changes)
+        except services.DomainError as error:
+            return _domain_refusal(request, error, "portal:profile")
+    html = _form_html(
+        request, "portal/_preferences_form.html", preferences_form=PreferencesForm.for_customer(customer)
+    )
+    notice = "Preferences saved." if changes else "Nothing to save: no preference changed."
     return _done(
-        request, "portal:profile", {"preferences": customer.preferences}, notice="Preferences saved."
+        request,
+        "portal:profile",
+        {"preferences": customer.preferences, "changed": sorted(changes), "html": html},
+        notice,
     )

@@ -5,7 +5,7 @@ posts them here. The view reads those outbox events of the requester's own custo
 anyone else's: the seqs are looked up under `request.customer_id`), renders each affected
 record's current row with the same fragment the page uses, as htmx out-of-band swaps (delete
 the old row, upsert the new one into its list in sorted position), plus the counters, the
-profile fields and at most one toast. Rows come from the database's current state, so a batch
+profile fields and forms and at most one toast. Rows come from the database's current state, so a batch
 applied twice, or out of order with a later one, still ends in the right page.
 """
 
@@ -19,20 +19,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from portal import selectors, toasts
+from portal import own_changes, selectors, toasts
+from portal.forms import ContactForm, PreferencesForm
+from portal.lists import LISTS, ROW_PREFIX, ROW_TEMPLATES
 from portal.permissions import PortalRequest, customer_required
 from realtime.models import OutboxEvent
 
 MAX_SEQS = 1000
-
-# The row fragment of each topic: the same file the pages include.
-ROW_TEMPLATES = {
-    "jobs": "portal/_job_row.html",
-    "invoices": "portal/_invoice_row.html",
-    "messages": "portal/_message_row.html",
-    "loyalty": "portal/_loyalty_row.html",
-}
-ROW_PREFIX = {"jobs": "job", "invoices": "invoice", "messages": "message", "loyalty": "loyalty"}
 
 
 @dataclass
@@ -55,10 +48,10 @@ def parse_seqs(raw: str) -> list[int] | None:
 
 def _list_for(topic: str, row: object, now) -> tuple[str, bool]:
     if topic == "jobs":
-        return ("jobs-past", True) if selectors.is_past_job(row, now) else ("jobs-upcoming", False)
-    if topic == "messages":
-        return "message-list", False
-    return f"{ROW_PREFIX[topic]}-list", True
+        list_id = "jobs-past" if selectors.is_past_job(row, now) else "jobs-upcoming"
+    else:
+        list_id = f"{ROW_PREFIX[topic]}-list"
+    return list_id, LISTS[list_id].descending
 
 
 @require_POST
@@ -94,13 +87,22 @@ def live_fragments(request: PortalRequest) -> HttpResponse:
     context = {
         "deleted": deleted,
         "upserts": list(upserts.values()),
-        "toast": toasts.toast_for(events),
+        "toast": toasts.toast_for(events, own=own_changes.recalled(request)),
         "seq": events[-1].seq if events else None,
     }
     if "messages" in touched:
         context["unread_count"] = selectors.unread_count(customer_id)
+    if "invoices" in touched:
+        context["amount_due"] = selectors.amount_due(customer_id)
     if "loyalty" in touched:
         context["points_balance"] = selectors.points_balance(customer_id)
     if "profile" in touched:
-        context["customer"] = selectors.customer(customer_id)
+        customer = selectors.customer(customer_id)
+        # The profile page's forms too: its script merges them field by field, keeping what the
+        # customer is editing (static/portal/portal.js, "live form merge").
+        context.update(
+            customer=customer,
+            contact_form=ContactForm.for_customer(customer),
+            preferences_form=PreferencesForm.for_customer(customer),
+        )
     return render(request, "portal/_live.html", context)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils.dateparse import parse_datetime
 
 from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
 from realtime import registry
@@ -90,3 +94,54 @@ def rows_by_id(topic: str, customer_id: int, ids: Iterable[int]) -> dict[int, ob
 
 def message_for_customer(customer_id: int, message_id: int) -> Message | None:
     return _visible("messages", customer_id).filter(pk=message_id).first()
+
+
+# --- pages of a long list ("Show older") -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of a newest-first list ends: rows strictly older than this one come next."""
+
+    created_at: dt.datetime
+    pk: int
+
+    @classmethod
+    def of(cls, row: Any) -> Cursor:
+        return cls(row.created_at, row.pk)
+
+    @classmethod
+    def parse(cls, before: str | None, pk: str | None) -> Cursor | None:
+        """From a query string's `before` (ISO 8601 with offset) and `id`; None if malformed."""
+        try:
+            moment = parse_datetime(before or "")
+        except ValueError:  # well formed, not a date (month 13)
+            return None
+        if moment is None or moment.tzinfo is None or not (pk or "").isdigit():
+            return None
+        return cls(moment, int(pk or 0))
+
+    @property
+    def query(self) -> str:
+        return urlencode({"before": self.created_at.isoformat(), "id": self.pk})
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list  # newest first
+    older: Cursor | None  # None: nothing older
+
+
+PAGED_TOPICS = ("messages", "invoices", "loyalty")
+
+
+def latest(topic: str, customer_id: int, size: int, before: Cursor | None = None) -> Page:
+    """The newest `size` rows of a topic (older than `before` if given), in one query."""
+    assert topic in PAGED_TOPICS, topic  # noqa: S101  (these lists have created_at)
+    rows = _visible(topic, customer_id)
+    if before is not None:
+        rows = rows.filter(
+            Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk)
+        )
+    found = list(rows.order_by("-created_at", "-id")[: size + 1])
+    return Page(found[:size], Cursor.of(found[size - 1]) if len(found) > size else None)

@@ -2,15 +2,15 @@
 
 Only significant events toast: a job scheduled, rescheduled or changing status, an invoice
 arriving or paid or overdue, a message from staff, points earned, given as a bonus or
-redeemed. Edits nobody needs to be interrupted for (a note, a read receipt, the customer's own
-message or profile edit) stay silent. Several significant changes arriving together collapse
+redeemed by staff. Edits nobody needs to be interrupted for (a note, a read receipt, the
+customer's own message, redemption or profile edit) stay silent. Several significant changes arriving together collapse
 into one "N updates" toast.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -33,12 +33,15 @@ class Toast:
     action_label: str = "View details"
 
 
+Own = Set[tuple[str, int]]
+
 _NOUNS = {"job": "appointment", "invoice": "invoice", "message": "message", "loyalty": "loyalty update"}
 
 
 def _when(value: str | None) -> str:
     moment = parse_datetime(value) if value else None
-    return formats.date_format(localtime(moment), "D j M, H:i") if moment else ""
+    # With the zone ("09:00 UTC"): a toast has no page around it to say which zone it means.
+    return formats.date_format(localtime(moment), "D j M, H:i T") if moment else ""
 
 
 def _due(value: str | None) -> str:
@@ -64,7 +67,8 @@ def _job_toast(event: OutboxEvent) -> Toast:
         return Toast("job", "Appointment completed", f"{service} is completed. Thank you!", url)
     if event.event == Event.JOB_CANCELLED:
         return Toast("job", "Appointment cancelled", f"{service} on {when} is cancelled.", url)
-    return Toast("job", f"Appointment {str(label).lower()}", f"{service} is now {label}.", url)
+    label = str(label).lower()
+    return Toast("job", f"Appointment {label}", f"{service} is now {label}.", url)
 
 
 def _invoice_toast(event: OutboxEvent) -> Toast:
@@ -97,9 +101,15 @@ def _loyalty_toast(event: OutboxEvent) -> Toast:
     return Toast("loyalty", title, description or "Points added to your balance.", url)
 
 
-def significant(event: OutboxEvent) -> Toast | None:
-    """The toast one event deserves on its own, or None for a change that should stay quiet."""
+def significant(event: OutboxEvent, own: Own = frozenset()) -> Toast | None:
+    """The toast one event deserves on its own, or None for a change that should stay quiet.
+
+    `own` names the changes the customer made themselves (`portal.own_changes`): their page
+    already shows them.
+    """
     name = event.event
+    if (event.topic, event.object_id) in own:
+        return None
     if name in {
         Event.JOB_SCHEDULED,
         Event.JOB_RESCHEDULED,
@@ -122,7 +132,7 @@ def _completion_award(event: OutboxEvent, completed_jobs: set[int]) -> bool:
     return event.event == Event.LOYALTY_EARNED and (event.new or {}).get("job") in completed_jobs
 
 
-def toast_for(events: Iterable[OutboxEvent]) -> Toast | None:
+def toast_for(events: Iterable[OutboxEvent], own: Own = frozenset()) -> Toast | None:
     """One toast for a batch of events (in seq order), or None if nothing significant happened."""
     events = list(events)
     completed = {e.object_id for e in events if e.event == Event.JOB_COMPLETED}
@@ -135,7 +145,7 @@ def toast_for(events: Iterable[OutboxEvent]) -> Toast | None:
     for event in events:
         if _completion_award(event, completed):
             continue
-        toast = significant(event)
+        toast = significant(event, own)
         if toast is None:
             continue
         if event.event == Event.JOB_COMPLETED and event.object_id in awards:

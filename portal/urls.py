@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from portal import actions, live, views
@@ -9,8 +8,10 @@ app_name = "portal"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.dashboard, name="dashboard"),
+    path("sections/<slug:list_id>/", views.dashboard_section, name="dashboard_section"),
+    path("older/<slug:list_id>/", views.older_rows, name="older"),
     path("appointments/", views.appointments, name="appointments"),
     path("invoices/", views.invoices, name="invoices"),
     path("messages/", views.messages, name="messages"),

@@ -2,7 +2,9 @@
 the page's data is consistent with and the client subscribes from it without missing a change.
 
 Live updates reuse the row fragments these pages include (`portal/_*_row.html`); see
-`portal/live.py`. Customer actions are in `portal/actions.py`.
+`portal/live.py`. Customer actions are in `portal/actions.py`. Two small GET endpoints serve
+rows on their own: a dashboard list refilled after a row left it (`dashboard_section`), and
+the next page of a long list (`older_rows`, the "Show older" control).
 """
 
 from __future__ import annotations
@@ -12,24 +14,51 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from portal import selectors
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
+from portal.lists import LISTS, PAGE_SIZES
 from portal.permissions import PortalRequest, customer_required
 from realtime.snapshot import consistent_read
 
 ALL_TOPICS = ("jobs", "invoices", "messages", "loyalty", "profile")
 
-# Dashboard sections show the latest few; the client trims lists to these after a live insert.
+# Dashboard sections show the latest few; the client trims lists to these after a live insert
+# and asks `dashboard_section` to refill one that a row left.
 DASHBOARD_LIMITS = {"upcoming": 5, "past": 3, "invoices": 5, "messages": 3, "loyalty": 4}
 
 Loader = Callable[[int, dt.datetime], dict[str, Any]]
+
+# Each dashboard list: (its context name on the dashboard, how to load it).
+DASHBOARD_LISTS: dict[str, tuple[str, Callable[[int, dt.datetime], list]]] = {
+    "jobs-upcoming": (
+        "upcoming_jobs",
+        lambda customer_id, now: selectors.upcoming_jobs(customer_id, now, DASHBOARD_LIMITS["upcoming"]),
+    ),
+    "jobs-past": (
+        "past_jobs",
+        lambda customer_id, now: selectors.past_jobs(customer_id, now, DASHBOARD_LIMITS["past"]),
+    ),
+    "invoice-list": (
+        "invoices",
+        lambda customer_id, now: selectors.invoices(customer_id, DASHBOARD_LIMITS["invoices"]),
+    ),
+    "message-list": (
+        "thread",
+        lambda customer_id, now: selectors.messages(customer_id, latest=DASHBOARD_LIMITS["messages"]),
+    ),
+    "loyalty-list": (
+        "loyalty",
+        lambda customer_id, now: selectors.loyalty_transactions(customer_id, DASHBOARD_LIMITS["loyalty"]),
+    ),
+}
 
 
 def render_page(
@@ -40,8 +69,22 @@ def render_page(
     with consistent_read(request.customer_id) as seq:
         context = load(request.customer_id, now)
         context["customer"] = selectors.customer(request.customer_id)
+        # The nav's unread badge, on every page (live only where the page has the messages topic).
+        context["nav_unread"] = (
+            context["unread_count"]
+            if "unread_count" in context
+            else selectors.unread_count(request.customer_id)
+        )
     context.update(seq=seq, topics=" ".join(topics), page=page, now=now)
     return render(request, template, context)
+
+
+def _paged(list_id: str, customer_id: int) -> dict[str, Any]:
+    """The newest page of a long list, oldest first for the thread, and its "Show older" cursor."""
+    row_list = LISTS[list_id]
+    page = selectors.latest(row_list.topic, customer_id, PAGE_SIZES[list_id])
+    rows = page.rows if row_list.descending else page.rows[::-1]
+    return {"rows": rows, "older": page.older}
 
 
 class LoginView(auth_views.LoginView):
@@ -49,27 +92,70 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-@require_GET
+class LogoutView(auth_views.LogoutView):
+    """Log out and say so on the (plain) login page the tab lands on."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        flash.info(request, "You have been logged out.")
+        return response
+
+
+@require_safe
 @customer_required
 def dashboard(request: PortalRequest) -> HttpResponse:
-    limits = DASHBOARD_LIMITS
-
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
-        return {
-            "upcoming_jobs": selectors.upcoming_jobs(customer_id, now, limits["upcoming"]),
-            "past_jobs": selectors.past_jobs(customer_id, now, limits["past"]),
-            "invoices": selectors.invoices(customer_id, limits["invoices"]),
-            "thread": selectors.messages(customer_id, latest=limits["messages"]),
-            "unread_count": selectors.unread_count(customer_id),
-            "loyalty": selectors.loyalty_transactions(customer_id, limits["loyalty"]),
-            "points_balance": selectors.points_balance(customer_id),
-            "limits": limits,
-        }
+        context: dict[str, Any] = {name: rows(customer_id, now) for name, rows in DASHBOARD_LISTS.values()}
+        context.update(
+            unread_count=selectors.unread_count(customer_id),
+            points_balance=selectors.points_balance(customer_id),
+            limits=DASHBOARD_LIMITS,
+        )
+        return context
 
     return render_page(request, "portal/dashboard.html", page="dashboard", topics=ALL_TOPICS, load=load)
 
 
-@require_GET
+@require_safe
+@customer_required
+def dashboard_section(request: PortalRequest, list_id: str) -> HttpResponse:
+    """One dashboard list's rows as the dashboard shows them now: the client refills a list with
+    it after a live change took a row out of it (the server decides what the list shows)."""
+    if list_id not in DASHBOARD_LISTS:
+        raise Http404
+    _, rows = DASHBOARD_LISTS[list_id]
+    return render(
+        request,
+        "portal/_rows.html",
+        {"rows": rows(request.customer_id, timezone.now()), "template": LISTS[list_id].template},
+    )
+
+
+@require_safe
+@customer_required
+def older_rows(request: PortalRequest, list_id: str) -> HttpResponse:
+    """The next page of a long list, older than the cursor, and the next "Show older" control."""
+    if list_id not in PAGE_SIZES:
+        raise Http404
+    cursor = selectors.Cursor.parse(request.GET.get("before"), request.GET.get("id"))
+    if cursor is None:
+        return HttpResponseBadRequest("before (ISO 8601 with offset) and id are required")
+    row_list = LISTS[list_id]
+    page = selectors.latest(row_list.topic, request.customer_id, PAGE_SIZES[list_id], before=cursor)
+    return render(
+        request,
+        "portal/_older.html",
+        {
+            "list": row_list,
+            "list_id": list_id,
+            "rows": page.rows,
+            "template": row_list.template,
+            "older": page.older,
+        },
+    )
+
+
+@require_safe
 @customer_required
 def appointments(request: PortalRequest) -> HttpResponse:
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
@@ -81,24 +167,28 @@ def appointments(request: PortalRequest) -> HttpResponse:
     return render_page(request, "portal/appointments.html", page="appointments", topics=("jobs",), load=load)
 
 
-@require_GET
+@require_safe
 @customer_required
 def invoices(request: PortalRequest) -> HttpResponse:
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
+        page = _paged("invoice-list", customer_id)
         return {
-            "invoices": selectors.invoices(customer_id),
+            "invoices": page["rows"],
+            "older": page["older"],
             "amount_due": selectors.amount_due(customer_id),
         }
 
     return render_page(request, "portal/invoices.html", page="invoices", topics=("invoices",), load=load)
 
 
-@require_GET
+@require_safe
 @customer_required
 def messages(request: PortalRequest) -> HttpResponse:
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
+        page = _paged("message-list", customer_id)
         return {
-            "thread": selectors.messages(customer_id),
+            "thread": page["rows"],
+            "older": page["older"],
             "unread_count": selectors.unread_count(customer_id),
             "form": MessageForm(),
         }
@@ -106,20 +196,23 @@ def messages(request: PortalRequest) -> HttpResponse:
     return render_page(request, "portal/messages.html", page="messages", topics=("messages",), load=load)
 
 
-@require_GET
+@require_safe
 @customer_required
 def loyalty(request: PortalRequest) -> HttpResponse:
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
+        page = _paged("loyalty-list", customer_id)
+        balance = selectors.points_balance(customer_id)
         return {
-            "loyalty": selectors.loyalty_transactions(customer_id),
-            "points_balance": selectors.points_balance(customer_id),
-            "form": RedeemForm(),
+            "loyalty": page["rows"],
+            "older": page["older"],
+            "points_balance": balance,
+            "form": RedeemForm.for_balance(balance),
         }
 
     return render_page(request, "portal/loyalty.html", page="loyalty", topics=("loyalty",), load=load)
 
 
-@require_GET
+@require_safe
 @customer_required
 def profile(request: PortalRequest) -> HttpResponse:
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
@@ -132,7 +225,7 @@ def profile(request: PortalRequest) -> HttpResponse:
     return render_page(request, "portal/profile.html", page="profile", topics=("profile",), load=load)
 
 
-@require_GET
+@require_safe
 def components(request: HttpRequest) -> HttpResponse:
     """Every component in every state, for docs/components.md's screenshots (DEBUG or staff)."""
     if not (settings.DEBUG or (request.user.is_authenticated and request.user.is_staff)):
@@ -145,13 +238,10 @@ def components(request: HttpRequest) -> HttpResponse:
             "variants": ["default", "compact", "badge"],
             "toast_types": ["job", "invoice", "message", "loyalty", "info"],
             "all_live": dict.fromkeys(ALL_TOPICS, "live"),
-            "mixed": {
-                "jobs": "live",
-                "invoices": "live",
-                "messages": "reconnecting",
-                "loyalty": "live",
-                "profile": "error",
-            },
+            # What one shared socket can show: the page's topics live, a topic a script added
+            # with `portalRealtime.subscribe()` waiting for the server's `subscribed`, the rest
+            # not on this page.
+            "mixed": {"jobs": "live", "invoices": "live", "messages": "connecting"},
             "one_live": {"jobs": "live"},
         },
     )

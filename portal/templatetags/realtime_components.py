@@ -3,10 +3,13 @@
     {% connection_status variant="badge" show_label=True %}
     {% toast type="job" title="New appointment" message="..." action_url="/portal/appointments/#job-1" %}
     {% multi_subscription_status topics %}
+    {% realtime_announcer %}
 
 docs/components.md documents every argument and shows every state. The page's script
 (`static/realtime/realtime.js`) sets `data-state` on the live instances and swaps their text
-from the `data-label-*` attributes rendered here, so every word stays in the templates.
+from the `data-label-*` attributes rendered here, so every word stays in the templates. The
+components are not live regions; `realtime_announcer` is the page's one, spoken once per state
+change.
 """
 
 from __future__ import annotations
@@ -29,6 +32,17 @@ STATE_TEXTS = {
     "offline": ("Offline", "You are offline. Updates resume when you reconnect."),
     "error": ("Not connected", "Live updates are unavailable. Refresh the page or log in again."),
 }
+
+# What the announcer says when the connection changes state; "" says nothing. Connecting
+# comes first on every page load and before every retry: not news.
+ANNOUNCEMENTS = {
+    "connecting": "",
+    "live": "Live updates are on.",
+    "reconnecting": "Connection lost. Reconnecting.",
+    "offline": "You are offline. Updates resume when you reconnect.",
+    "error": "Live updates are unavailable. Refresh the page or log in again.",
+}
+RETRY_LABEL = "Retry now"
 
 # The page topics in the order the seed lists its subscriptions.
 TOPIC_LABELS = {
@@ -67,11 +81,13 @@ def connection_status(
     static: bool = False,
     retry_seconds: int = 5,
     css_class: str = "",
+    retry: bool = False,
 ) -> dict:
     """Connection status: `variant` default (card), compact (dot and text) or badge (pill).
 
     `state` is the first one shown (the script takes over unless `static`); `show_label=False`
-    keeps the text for screen readers only.
+    keeps the text for screen readers only; `retry=True` adds a "Retry now" button, shown while
+    reconnecting or offline, that reconnects at once.
     """
     state = _choice(state, STATES, "state")
     label, description = _texts(state, retry_seconds)
@@ -84,7 +100,15 @@ def connection_status(
         "description": description,
         "texts": [(name, *STATE_TEXTS[name]) for name in STATES],
         "css_class": css_class,
+        "retry": retry,
+        "retry_label": RETRY_LABEL,
     }
+
+
+@register.inclusion_tag("realtime/_announcer.html")
+def realtime_announcer() -> dict:
+    """The page's one live region for the connection (`#realtime-announcer`, visually hidden)."""
+    return {"texts": ANNOUNCEMENTS.items()}
 
 
 @register.inclusion_tag("realtime/_toast.html")

@@ -5,10 +5,13 @@
 //   starting from body[data-seq], the seq the server rendered the page at.
 // - Change frames are collected for ~100 ms, then POSTed (their seqs only) to the page's live
 //   endpoint, which answers with server-rendered rows, counters and at most one toast as htmx
-//   out-of-band swaps. Only after the swap does the seq count as applied.
+//   out-of-band swaps. Only after the swap does the seq count as applied. A dashboard list that
+//   lost a row is refilled from the server (data-refill-url) in the same step.
 // - Reconnects with exponential backoff and jitter, pings every 25 s and treats a missing pong
 //   as a dead socket, closes while the tab is hidden for a minute, re-fetches the page on
-//   `resync`, and stops on 4401 (to the login page) and 4403 (error state).
+//   `resync`, and stops on 4401 (to the login page) and 4403 (error state). Logging out from
+//   this tab closes the socket first, so only the other tabs see the 4401.
+// - The components are not live regions: #realtime-announcer says each state change once.
 (function () {
   "use strict";
 
@@ -41,7 +44,8 @@
   let totalPoints = null;
   let attempt = 0;
   let retryAt = 0;
-  let stopped = false; // 4401 / 4403: never retry
+  let stopped = false; // 4401 / 4403 / logging out: never retry
+  let announced = "live"; // the last state said aloud: a first "live" after loading is not news
   let pausedHidden = false;
   let resyncing = false;
   const timers = {};
@@ -76,15 +80,20 @@
     return Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
   }
 
+  function setText(el, text) {
+    if (el && el.textContent !== text) el.textContent = text;
+  }
+
   function render() {
     const seconds = String(secondsToRetry());
+    const retryable = state === "reconnecting" || state === "offline";
     for (const el of document.querySelectorAll("[data-connection-status]:not([data-static])")) {
       el.dataset.state = state;
       const key = capitalised(state);
-      const label = el.querySelector("[data-conn-label]");
-      const description = el.querySelector("[data-conn-description]");
-      if (label) label.textContent = (el.dataset["label" + key] || state).replace("{s}", seconds);
-      if (description) description.textContent = (el.dataset["description" + key] || "").replace("{s}", seconds);
+      setText(el.querySelector("[data-conn-label]"), (el.dataset["label" + key] || state).replace("{s}", seconds));
+      setText(el.querySelector("[data-conn-description]"), (el.dataset["description" + key] || "").replace("{s}", seconds));
+      const retry = el.querySelector("[data-conn-retry]");
+      if (retry) retry.hidden = !retryable;
       el.title = error || "";
     }
     for (const root of document.querySelectorAll("[data-subscription-status]:not([data-static])")) {
@@ -98,12 +107,19 @@
         }
         if (topicState === "live") active += 1;
         item.dataset.state = topicState;
-        const text = item.querySelector("[data-subscription-state]");
-        if (text) text.textContent = root.dataset["text" + capitalised(topicState)] || topicState;
+        setText(item.querySelector("[data-subscription-state]"), root.dataset["text" + capitalised(topicState)] || topicState);
       }
-      const count = root.querySelector("[data-active-count]");
-      if (count) count.textContent = String(active);
+      setText(root.querySelector("[data-active-count]"), String(active));
     }
+  }
+
+  function announce() {
+    // One polite announcement per state change, however many components the page shows.
+    const el = document.getElementById("realtime-announcer");
+    const text = el && el.dataset["announce" + capitalised(state)];
+    if (!text || state === announced) return;
+    announced = state;
+    el.textContent = text;
   }
 
   function setState(next, why) {
@@ -111,7 +127,9 @@
     state = next;
     error = next === "error" ? why || error || "Live updates are unavailable." : null;
     render();
-    if (changed) document.dispatchEvent(new CustomEvent("portal:realtime-state", { detail: { state, error } }));
+    if (!changed) return;
+    announce();
+    document.dispatchEvent(new CustomEvent("portal:realtime-state", { detail: { state, error } }));
   }
 
   // --- socket ----------------------------------------------------------------------------------
@@ -192,9 +210,7 @@
     clear("ping");
     clear("pong");
     if (code === 4401) {
-      stopped = true;
-      setState("error", "Your session ended. Please log in again.");
-      location.assign(`${loginUrl}?next=${encodeURIComponent(location.pathname + location.search)}`);
+      sessionEnded();
       return;
     }
     if (code === 4403) {
@@ -207,6 +223,29 @@
       return;
     }
     scheduleReconnect();
+  }
+
+  function sessionEnded() {
+    // Logged out in another tab, or the session expired. (Logging out in this tab closed the
+    // socket before the server could say 4401: see `leave`.)
+    if (stopped) return;
+    stopped = true;
+    clearAll();
+    setState("error", "Your session ended. Please log in again.");
+    location.assign(`${loginUrl}?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+
+  function clearAll() {
+    for (const name of Object.keys(timers)) clear(name);
+  }
+
+  function leave() {
+    // This page is going away on purpose (logging out): close quietly, never retry or redirect.
+    stopped = true;
+    clearAll();
+    const ws = socket;
+    socket = null;
+    if (ws) ws.close(1000);
   }
 
   function scheduleReconnect() {
@@ -273,6 +312,29 @@
     }
   }
 
+  function limitedCounts() {
+    return new Map([...document.querySelectorAll("[data-limit]")].map((list) => [list, list.children.length]));
+  }
+
+  async function refillLists(before) {
+    // A full list that lost a row may hide more rows on the server: ask it what the list shows
+    // now. Runs inside `flush`, so no other batch is applied while the answer is on its way;
+    // its rows are the current state, which frames still to come re-render identically.
+    for (const [list, count] of before) {
+      const limit = Number(list.dataset.limit);
+      const url = list.dataset.refillUrl;
+      if (!url || !list.isConnected || count < limit || list.children.length >= limit) continue;
+      try {
+        const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (!response.ok) throw new Error(`refill ${list.id}: HTTP ${response.status}`);
+        await window.htmx.swap({ text: await response.text(), target: list, swap: "innerHTML", sourceElement: body });
+      } catch (err) {
+        console.warn("realtime:", err); // the list stays short until the next change
+      }
+    }
+    trimLists();
+  }
+
   async function flush() {
     clear("batch");
     if (inflight || !pending.size || resyncing) return;
@@ -285,18 +347,20 @@
         headers: { "X-CSRFToken": csrfToken(), Accept: "text/html" },
         body: new URLSearchParams({ seqs: seqs.join(",") }),
       });
-      if (response.status === 401) {
-        onClose(socket, 4401);
+      if (response.status === 401 || (response.redirected && new URL(response.url).pathname === loginUrl)) {
+        sessionEnded();
         return;
       }
       if (!response.ok) throw new Error(`live fragments: HTTP ${response.status}`);
       const text = await response.text();
+      const before = limitedCounts();
       if (text.trim()) await window.htmx.swap({ text, swap: "none", sourceElement: body, target: body });
       for (const seq of seqs) pending.delete(seq);
       lastSeq = Math.max(lastSeq, seqs[seqs.length - 1]);
       body.dataset.seq = String(lastSeq);
       readState();
       trimLists();
+      await refillLists(before);
       render();
       document.dispatchEvent(new CustomEvent("portal:applied", { detail: { seqs, lastSeq } }));
     } catch (err) {
@@ -392,6 +456,7 @@
     reconnect() {
       if (stopped) return;
       attempt = 0;
+      pausedHidden = false;
       if (socket) dropSocket();
       clear("retry");
       connect();
@@ -456,6 +521,13 @@
     if (stopped || socket) return;
     attempt = 0;
     connect();
+  });
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches?.("form[data-logout]")) leave();
+  });
+  document.addEventListener("click", (event) => {
+    const retry = event.target.closest?.("[data-conn-retry]");
+    if (retry && !retry.closest("[data-static]")) api.reconnect();
   });
   window.addEventListener("pagehide", () => {
     if (socket) {

@@ -36,6 +36,14 @@ def message_rows(page: Page, body: str) -> Locator:
     return page.locator("#message-list > .message", has_text=body)
 
 
+def watch_for_errors(page: Page) -> list[str]:
+    """Collect uncaught script errors and console errors: a page that only looks right is no proof."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    return errors
+
+
 def number_in(locator: Locator) -> int:
     return int(locator.inner_text().strip().replace(",", ""))
 
@@ -120,3 +128,36 @@ def admin_action(page: Page, changelist: str, pk: int, action: str, what: str) -
     page.locator(f'input[name="_selected_action"][value="{pk}"]').check()
     page.locator('select[name="action"]').select_option(action)
     return admin_submit(page, page.locator('button[name="index"]'), what)
+
+
+# --- the socket, through Playwright -------------------------------------------------------------
+
+
+class SocketSwitch:
+    """Routes a browser context's realtime sockets through Playwright to the real server.
+
+    `down()` closes the open ones (code 1011, as a crashed proxy would) and refuses new ones, so
+    the page's client goes to "reconnecting" and keeps retrying; `up()` lets them through again.
+    Install it before the page opens its socket.
+    """
+
+    def __init__(self, context) -> None:
+        self.open = True
+        self.routes: list = []
+        context.route_web_socket("**/ws/realtime/**", self._route)
+
+    def _route(self, socket) -> None:
+        if self.open:
+            socket.connect_to_server()
+            self.routes.append(socket)
+        else:
+            socket.close(code=1011, reason="down")
+
+    def down(self) -> None:
+        self.open = False
+        for socket in self.routes:
+            socket.close(code=1011, reason="down")
+        self.routes.clear()
+
+    def up(self) -> None:
+        self.open = True

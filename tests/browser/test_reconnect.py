@@ -18,14 +18,13 @@ RECONNECT_TIMEOUT_MS = 30_000  # the client's backoff decides when it tries agai
 
 
 def test_badge_shows_reconnecting_then_live_and_the_missed_change_arrives(
-    dedicated_server, portal, make_customer, screenshot_dir
+    dedicated_server, portal, make_customer
 ):
     alice = make_customer("Alice Example", login="alice")
     job = schedule(alice)
     page = portal(alice.portal_user, "/portal/", base_url=dedicated_server.url)
     subscriptions = page.locator("#subscription-status")
     expect(subscriptions).to_contain_text("5/5 active")
-    badge(page).screenshot(path=screenshot_dir / "badge-live.png")
 
     dedicated_server.stop()
     expect(badge(page)).to_have_attribute("data-state", "reconnecting")
@@ -33,8 +32,6 @@ def test_badge_shows_reconnecting_then_live_and_the_missed_change_arrives(
         "data-state", "reconnecting"
     )
     expect(subscriptions).to_contain_text("0/5 active")
-    badge(page).screenshot(path=screenshot_dir / "badge-reconnecting.png")
-    subscriptions.screenshot(path=screenshot_dir / "subscriptions-reconnecting.png")
 
     # Committed while nothing serves the socket: it is in the outbox, and in no frame yet.
     services.change_job_status(job=job, status=Job.Status.CONFIRMED)

@@ -1,22 +1,26 @@
 """Screenshots of the portal and of every component state, checked as they are taken.
 
-With SAVE_SCREENSHOTS=1 they go to docs/img/ (what docs/components.md shows); otherwise to a
-temporary directory, so an ordinary run leaves the tree clean.
+With SAVE_SCREENSHOTS=1 they go to docs/img/ under exactly the names docs/components.md shows
+(`page-*`, `connection-status-*`, `toast-*`, `multi-subscription-status-*`); otherwise to a
+temporary directory, so an ordinary run leaves the tree clean. `test_every_documented_image_is_made_here`
+keeps the two lists equal.
 """
 
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from crm import services
 from crm.models import Customer, Job
 from tests.browser.data import schedule, sent_invoice, staff_group
-from tests.browser.pages import badge, log_in_to_admin, log_in_to_portal, toasts
+from tests.browser.pages import badge, log_in_to_admin, log_in_to_portal, toasts, watch_for_errors
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,14 +28,23 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 PAGES = ("appointments", "invoices", "messages", "loyalty", "profile")
 VARIANTS = ("default", "compact", "badge")
 STATES = ("connecting", "live", "reconnecting", "offline", "error")
+TOAST_KINDS = ("job", "invoice", "message", "loyalty", "info", "error")
+SUBSCRIPTION_DEMOS = ("all", "mixed", "page")
+
+# Every image this module writes: the names docs/components.md references.
+IMAGES = {
+    "page-dashboard.png",
+    "page-dashboard-phone.png",
+    *(f"page-{name}.png" for name in PAGES),
+    *(f"connection-status-{variant}-{state}.png" for variant in VARIANTS for state in STATES),
+    *(f"toast-{kind}.png" for kind in TOAST_KINDS),
+    *(f"multi-subscription-status-{name}.png" for name in SUBSCRIPTION_DEMOS),
+}
 
 
-def watch_for_errors(page: Page) -> list[str]:
-    """Collect uncaught script errors and console errors: a screenshot of a broken page is no proof."""
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
-    return errors
+def test_every_documented_image_is_made_here():
+    documented = set(re.findall(r"img/([\w.-]+\.png)", (ROOT / "docs" / "components.md").read_text()))
+    assert documented == IMAGES
 
 
 def test_seeded_portal_pages(new_page, screenshot_dir):
@@ -44,24 +57,18 @@ def test_seeded_portal_pages(new_page, screenshot_dir):
     log_in_to_portal(page, "alice", "alice-demo")
     expect(page.locator("#subscription-status")).to_contain_text("5/5 active")
     expect(page.locator("#points-balance")).to_have_text(str(alice.points_balance))
+    expect(page.locator("#greeting-name")).to_have_text("Alice Example")
     expect(page.locator(".toast")).to_have_count(0)
-    page.screenshot(path=screenshot_dir / "dashboard.png", full_page=True)
+    page.screenshot(path=screenshot_dir / "page-dashboard.png", full_page=True)
     for name in PAGES:
         page.goto(f"/portal/{name}/")
         expect(badge(page)).to_have_attribute("data-state", "live")
-        page.screenshot(path=screenshot_dir / f"{name}.png", full_page=True)
+        page.screenshot(path=screenshot_dir / f"page-{name}.png", full_page=True)
 
     phone = new_page(**PHONE)
     errors += watch_for_errors(phone)
     log_in_to_portal(phone, "alice", "alice-demo")
-    phone.screenshot(path=screenshot_dir / "dashboard-phone.png", full_page=True)
-    phone.goto("/portal/messages/")
-    expect(badge(phone)).to_have_attribute("data-state", "live")
-    phone.screenshot(path=screenshot_dir / "messages-phone.png", full_page=True)
-
-    login = new_page()
-    login.goto("/portal/login/")
-    login.screenshot(path=screenshot_dir / "login.png")
+    phone.screenshot(path=screenshot_dir / "page-dashboard-phone.png")  # the first screen
     assert errors == []
 
 
@@ -72,12 +79,12 @@ def test_a_toast_of_each_type(portal, make_customer, screenshot_dir):
     invoice = sent_invoice(alice, "180.00", job=job)
     page = portal(alice.portal_user)
 
-    def shoot(kind: str, title: str) -> None:
-        toast = toasts(page, kind)
+    def shoot(kind: str, title: str, selector: str | None = None, name: str | None = None) -> None:
+        toast = page.locator(selector) if selector else toasts(page, kind)
         expect(toast).to_have_count(1)
         expect(toast.locator("[data-toast-title]")).to_have_text(title)
         toast.hover()  # pauses auto-dismiss while the picture is taken
-        toast.screenshot(path=screenshot_dir / f"toast-{kind}.png")
+        toast.screenshot(path=screenshot_dir / f"toast-{name or kind}.png")
         toast.locator(".toast-dismiss").click()
         expect(toast).to_have_count(0)
 
@@ -95,28 +102,34 @@ def test_a_toast_of_each_type(portal, make_customer, screenshot_dir):
         services.change_job_status(job=second_job, status=Job.Status.CONFIRMED)
         services.post_message(customer=alice, body="See you on Thursday.", author=None)
     shoot("info", "2 updates")
-    page.screenshot(path=screenshot_dir / "dashboard-live.png", full_page=True)
+
+    # A refused action: the page still shows 125 points when staff have taken 100 away.
+    services.award_points(customer=alice, points=100, description="Spring offer")
+    page.goto("/portal/loyalty/")
+    expect(page.locator("#points-balance")).to_have_text("125")
+    expect(badge(page)).to_have_attribute("data-state", "live")
+    page.route("**/portal/live/", lambda route: None)
+    services.adjust_points(customer=alice, points=-100, description="Correction")
+    page.locator('#redeem-form input[name="points"]').fill("100")
+    page.locator('#redeem-form [type="submit"]').click()
+    shoot("info", "Points not redeemed", "#toasts .toast[data-toast-error]", name="error")
 
 
-def test_connection_states_reached_live(new_page, portal, make_customer, screenshot_dir):
+def test_connection_states_reached_live(new_page, portal, make_customer):
     alice = make_customer("Alice Example", login="alice")
     page = portal(alice.portal_user)
-    header = page.locator(".site-header")
 
     page.context.set_offline(True)
     expect(badge(page)).to_have_attribute("data-state", "offline")
-    header.screenshot(path=screenshot_dir / "header-offline.png")
-    badge(page).screenshot(path=screenshot_dir / "badge-offline.png")
+    expect(badge(page).locator("[data-conn-retry]")).to_be_visible()
     page.context.set_offline(False)
     expect(badge(page)).to_have_attribute("data-state", "live")
-    header.screenshot(path=screenshot_dir / "header-live.png")
-    page.locator("#subscription-status").screenshot(path=screenshot_dir / "subscriptions-live.png")
+    expect(badge(page).locator("[data-conn-retry]")).to_be_hidden()
 
     # Access lost (the login moved off the customer): the server closes with 4403, no retry.
     alice.portal_user = None
     alice.save(update_fields=["portal_user", "updated_at"])
     expect(badge(page)).to_have_attribute("data-state", "error")
-    badge(page).screenshot(path=screenshot_dir / "badge-error.png")
     assert page.evaluate("window.portalRealtime.isConnected") is False
 
     # A socket that opens but never says hello stays "connecting".
@@ -129,21 +142,27 @@ def test_connection_states_reached_live(new_page, portal, make_customer, screens
     waiting.locator('form:has(input[name="password"]) [type="submit"]').click()
     expect(waiting.locator("#header-customer-name")).to_have_text(bob.name)
     expect(badge(waiting)).to_have_attribute("data-state", "connecting")
-    badge(waiting).screenshot(path=screenshot_dir / "badge-connecting.png")
 
 
 def test_component_gallery(new_page, staff_user, screenshot_dir):
     """Every variant in every state, as the template tags render them (static, no socket)."""
     page = log_in_to_admin(new_page(), staff_user.username)
+    errors = watch_for_errors(page)
     page.goto("/portal/components/")
     for variant in VARIANTS:
         for state in STATES:
             cell = page.locator(f"#demo-conn-{variant}-{state} [data-connection-status]")
             expect(cell).to_have_attribute("data-state", state)
-            cell.screenshot(path=screenshot_dir / f"connection-{variant}-{state}.png")
+            cell.screenshot(path=screenshot_dir / f"connection-status-{variant}-{state}.png")
     for kind in ("job", "invoice", "message", "loyalty", "info"):
         expect(page.locator(f"#demo-toast-{kind} .toast")).to_have_attribute("data-toast-type", kind)
-    for name in ("all", "mixed", "page"):
-        page.locator(f"#demo-subs-{name}").screenshot(path=screenshot_dir / f"subscriptions-{name}.png")
-    expect(page.locator("#demo-subs-mixed")).to_contain_text("3/5 active")
-    page.screenshot(path=screenshot_dir / "components.png", full_page=True)
+    # One shared socket: the page's topics live, one added by a script still connecting.
+    expect(page.locator("#demo-subs-mixed")).to_contain_text("2/5 active")
+    expect(page.locator('#demo-subs-mixed [data-topic="messages"]')).to_have_attribute(
+        "data-state", "connecting"
+    )
+    for name in SUBSCRIPTION_DEMOS:
+        page.locator(f"#demo-subs-{name}").screenshot(
+            path=screenshot_dir / f"multi-subscription-status-{name}.png"
+        )
+    assert errors == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 
 from crm import services
@@ -37,3 +39,58 @@ def client_for(client):
 @pytest.fixture
 def json_headers():
     return {"HTTP_ACCEPT": "application/json"}
+
+
+class _FormFields(HTMLParser):
+    """The successful controls of one form as a browser would post it untouched."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.fields = form_id, False, {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in {"submit", "button"}:
+            if attrs.get("type") == "checkbox":
+                if "checked" in attrs:
+                    self.fields[name] = attrs.get("value") or "on"
+            else:
+                self.fields[name] = attrs.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea, self.fields[name] = name, ""
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.fields[self._select] = attrs.get("value", "")
+
+    def handle_data(self, data):
+        if self.inside and self._textarea:
+            self.fields[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form":
+            self.inside = False
+
+
+@pytest.fixture
+def rendered_form():
+    """`rendered_form(client, url, form_id)`: what the page's form posts if nothing is touched."""
+
+    def read(client, url: str, form_id: str) -> dict[str, str]:
+        parser = _FormFields(form_id)
+        parser.feed(client.get(url).content.decode())
+        assert parser.fields, f"no #{form_id} on {url}"
+        return parser.fields
+
+    return read

@@ -63,6 +63,7 @@ def test_redeem_beyond_the_balance_is_refused_with_the_domain_message(client_for
     response = client_for(alice).post(reverse("portal:redeem"), {"points": "500"}, **json_headers)
     assert response.status_code == 422
     assert response.json()["error"] == "Not enough points: 500 asked, 120 available."
+    assert response.json()["field"] == "points"
     assert services.points_balance(alice) == 120
 
 
@@ -73,29 +74,75 @@ def test_redeem_needs_a_positive_whole_number(client_for, alice, json_headers, p
     assert services.points_balance(alice) == 120
 
 
-def test_edit_contact_details(client_for, alice, json_headers):
-    data = {"name": "Alice Cooper", "email": "alice@new.example", "phone": "+1 555 0111", "address": "9 Elm"}
-    response = client_for(alice).post(reverse("portal:update_contact"), data, **json_headers)
+PROFILE = "/portal/profile/"
+
+
+def test_edit_contact_details(client_for, alice, json_headers, rendered_form):
+    client = client_for(alice)
+    data = rendered_form(client, PROFILE, "profile-form")
+    new = {"name": "Alice Cooper", "email": "alice@new.example", "phone": "+1 555 0111", "address": "9 Elm"}
+    response = client.post(reverse("portal:update_contact"), {**data, **new}, **json_headers)
     assert response.status_code == 200
-    assert response.json()["profile"] == data
+    answer = response.json()
+    assert answer["profile"] == new and answer["changed"] == ["address", "email", "name", "phone"]
+    assert 'value="Alice Cooper"' in answer["html"]  # the form as saved, for the page to settle on
     alice.refresh_from_db()
     assert (alice.name, alice.email) == ("Alice Cooper", "alice@new.example")
 
 
-def test_contact_details_need_a_name_and_a_valid_email(client_for, alice, json_headers):
+def test_saving_the_name_keeps_what_staff_changed_meanwhile(client_for, alice, json_headers, rendered_form):
     client = client_for(alice)
-    bad_email = {"name": "Alice", "email": "nope", "phone": "", "address": ""}
-    assert client.post(reverse("portal:update_contact"), bad_email, **json_headers).status_code == 422
-    no_name = {"name": " ", "email": "", "phone": "", "address": ""}
-    response = client.post(reverse("portal:update_contact"), no_name, **json_headers)
+    data = rendered_form(client, PROFILE, "profile-form")
+    assert data["initial-phone"] == data["phone"] == "+1 555 0100"
+    # Staff edit the phone and address while the customer's form is open with the old values.
+    services.update_contact_details(customer=alice, phone="+1 555 0199", address="2 High St")
+    response = client.post(reverse("portal:update_contact"), {**data, "name": "Alice Cooper"}, **json_headers)
+    assert response.status_code == 200
+    assert response.json()["changed"] == ["name"]
+    assert response.json()["profile"]["phone"] == "+1 555 0199"
+    alice.refresh_from_db()
+    assert (alice.name, alice.phone, alice.address) == ("Alice Cooper", "+1 555 0199", "2 High St")
+
+
+def test_a_field_the_customer_changed_is_written_even_if_staff_changed_it_too(
+    client_for, alice, json_headers, rendered_form
+):
+    client = client_for(alice)
+    data = rendered_form(client, PROFILE, "profile-form")
+    services.update_contact_details(customer=alice, phone="+1 555 0199")
+    client.post(reverse("portal:update_contact"), {**data, "phone": "+1 555 0177"}, **json_headers)
+    alice.refresh_from_db()
+    assert alice.phone == "+1 555 0177"  # the customer's deliberate edit is the newest word
+
+
+def test_saving_an_untouched_form_writes_nothing(client_for, alice, json_headers, rendered_form):
+    client = client_for(alice)
+    data = rendered_form(client, PROFILE, "profile-form")
+    before = OutboxEvent.objects.filter(customer_id=alice.pk).count()
+    response = client.post(reverse("portal:update_contact"), data, **json_headers)
+    assert response.status_code == 200 and response.json()["changed"] == []
+    assert response.json()["notice"].startswith("Nothing to save")
+    assert OutboxEvent.objects.filter(customer_id=alice.pk).count() == before
+
+
+def test_contact_details_need_a_name_and_a_valid_email(client_for, alice, json_headers, rendered_form):
+    client = client_for(alice)
+    data = rendered_form(client, PROFILE, "profile-form")
+    response = client.post(reverse("portal:update_contact"), {**data, "email": "nope"}, **json_headers)
+    assert response.status_code == 422 and response.json()["field"] == "email"
+    response = client.post(reverse("portal:update_contact"), {**data, "name": " "}, **json_headers)
     assert response.status_code == 422 and "name" in response.json()["error"].lower()
+    assert response.json()["field"] == "name"
     alice.refresh_from_db()
     assert alice.name == "Alice Example"
 
 
-def test_edit_preferences(client_for, alice, json_headers):
-    data = {"contact_channel": "sms", "notify_appointments": "on", "notify_invoices": "on"}
-    response = client_for(alice).post(reverse("portal:update_preferences"), data, **json_headers)
+def test_edit_preferences(client_for, alice, json_headers, rendered_form):
+    client = client_for(alice)
+    data = rendered_form(client, PROFILE, "preferences-form")
+    data = {key: value for key, value in data.items() if key not in {"notify_messages", "notify_loyalty"}}
+    data.update(contact_channel="sms", notify_appointments="on", notify_invoices="on")
+    response = client.post(reverse("portal:update_preferences"), data, **json_headers)
     assert response.status_code == 200
     alice.refresh_from_db()
     assert alice.preferences == {
@@ -107,11 +154,27 @@ def test_edit_preferences(client_for, alice, json_headers):
     }
 
 
-def test_an_unknown_contact_channel_is_refused(client_for, alice, json_headers):
+def test_a_preference_toggle_keeps_what_staff_changed_meanwhile(
+    client_for, alice, json_headers, rendered_form
+):
+    client = client_for(alice)
+    data = rendered_form(client, PROFILE, "preferences-form")
+    assert data["contact_channel"] == data["initial-contact_channel"] == "email"
+    services.update_preferences(customer=alice, preferences={"contact_channel": "phone"})
+    data.pop("notify_loyalty", None)  # the customer unticks one box and saves
+    response = client.post(reverse("portal:update_preferences"), data, **json_headers)
+    assert response.json()["changed"] == ["notify_loyalty"]
+    alice.refresh_from_db()
+    assert alice.preferences["contact_channel"] == "phone"
+    assert alice.preferences["notify_loyalty"] is False
+
+
+def test_an_unknown_contact_channel_is_refused(client_for, alice, json_headers, rendered_form):
+    data = rendered_form(client_for(alice), PROFILE, "preferences-form")
     response = client_for(alice).post(
-        reverse("portal:update_preferences"), {"contact_channel": "fax"}, **json_headers
+        reverse("portal:update_preferences"), {**data, "contact_channel": "fax"}, **json_headers
     )
-    assert response.status_code == 422
+    assert response.status_code == 422 and response.json()["field"] == "contact_channel"
 
 
 def test_without_the_script_forms_redirect_back_with_a_message(client_for, alice):

@@ -12,7 +12,9 @@ def render(source: str, **context) -> str:
 @pytest.mark.parametrize("state", ["connecting", "live", "reconnecting", "offline", "error"])
 def test_connection_status_variants_and_states(variant, state):
     html = render("{% connection_status variant=v state=s %}", v=variant, s=state)
-    assert 'role="status"' in html and "data-connection-status" in html
+    assert "data-connection-status" in html
+    # Not a live region: the page's one announcer speaks state changes (no countdown ticks).
+    assert "role=" not in html and "aria-live" not in html
     assert f'data-variant="{variant}"' in html and f'data-state="{state}"' in html
     # Every state's text travels with the component, for the script to swap in.
     assert 'data-label-reconnecting="Reconnecting in {s}s"' in html
@@ -21,6 +23,25 @@ def test_connection_status_variants_and_states(variant, state):
 def test_reconnecting_says_when_it_retries():
     html = render('{% connection_status variant="default" state="reconnecting" retry_seconds=8 %}')
     assert "Reconnecting in 8s" in html and "Trying again in 8 seconds." in html
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [("connecting", False), ("live", False), ("reconnecting", True), ("offline", True), ("error", False)],
+)
+def test_retry_button_is_there_when_asked_and_shown_while_it_can_help(state, shown):
+    assert "data-conn-retry" not in render("{% connection_status state=s %}", s=state)
+    html = render('{% connection_status variant="badge" state=s retry=True %}', s=state)
+    button = html.split("<button", 1)[1].split(">", 1)[0]
+    assert "data-conn-retry" in button and ("hidden" not in button) == shown
+    assert ">Retry now</button>" in html
+
+
+def test_the_announcer_is_the_one_live_region_with_each_states_words():
+    html = render("{% realtime_announcer %}")
+    assert 'id="realtime-announcer"' in html and 'role="status"' in html and 'aria-live="polite"' in html
+    assert 'data-announce-reconnecting="Connection lost. Reconnecting."' in html
+    assert 'data-announce-connecting=""' in html  # connecting is not news
 
 
 def test_badge_without_label_keeps_it_for_screen_readers():
@@ -59,3 +80,4 @@ def test_multi_subscription_status_counts_and_labels():
         assert label in html
     assert "<span data-active-count>1</span>/5 active" in html
     assert html.count('data-state="inactive"') == 3
+    assert "role=" not in html

@@ -110,3 +110,40 @@ def test_live_query_count_does_not_grow_with_the_batch(
         services.award_points(customer=alice, points=1, description="x")
     with django_assert_max_num_queries(len(one) + 4):  # + the jobs and loyalty topics' reads
         live(client, seqs_of(alice, before))
+
+
+def test_profile_change_brings_the_names_and_the_forms_to_merge(client_for, alice):
+    client = client_for(alice)
+    before = last_seq(alice)
+    services.update_contact_details(customer=alice, name="Alice Cooper", phone="+1 555 0199")
+    html = live(client, seqs_of(alice, before)).content.decode()
+    for element_id in ("header-customer-name", "greeting-name"):
+        assert re.search(rf'<span id="{element_id}"[^>]* hx-swap-oob="true">Alice Cooper</span>', html)
+    form = html.split('<form id="profile-form"', 1)[1].split("</form>", 1)[0]
+    assert "data-merge-live" in form and 'hx-swap-oob="true"' in form
+    assert 'name="phone" value="+1 555 0199"' in form
+    assert 'name="initial-phone" value="+1 555 0199"' in form  # what a save compares with
+    assert '<form id="preferences-form"' in html
+
+
+def test_message_and_invoice_changes_update_the_nav_count_and_the_amount_due(client_for, alice):
+    client = client_for(alice)
+    before = last_seq(alice)
+    services.post_message(customer=alice, body="two", author=None)
+    services.mark_invoice_paid(invoice=alice.invoices.get())
+    html = live(client, seqs_of(alice, before)).content.decode()
+    assert re.search(r'<span id="nav-unread-count" class="nav-count" hx-swap-oob="true">2<', html)
+    assert '<span id="amount-due" class="amount-due-value" hx-swap-oob="true">$0.00</span>' in html
+
+
+def test_the_customers_own_redemption_is_quiet_but_staffs_toasts(client_for, alice):
+    client = client_for(alice)
+    before = last_seq(alice)
+    response = client.post(reverse("portal:redeem"), {"points": "20"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    html = live(client, seqs_of(alice, before)).content.decode()
+    assert f'id="loyalty-{response.json()["id"]}"' in html and "toast" not in html
+    before = last_seq(alice)
+    services.redeem_points(customer=alice, points=20, description="By phone")
+    html = live(client, seqs_of(alice, before)).content.decode()
+    assert html.count('class="toast ') == 1 and "Points redeemed" in html

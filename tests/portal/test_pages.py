@@ -156,3 +156,101 @@ def test_dashboard_query_count(client_for, alice, django_assert_num_queries):
     # loyalty, balance, customer; SAVEPOINT-free atomic block: BEGIN/COMMIT are not queries.
     with django_assert_num_queries(14):
         client.get(reverse("portal:dashboard"))
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_pages_answer_head(client_for, alice, name):
+    response = client_for(alice).head(reverse(f"portal:{name}"))
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_invoices_page_shows_the_amount_due(client_for, alice):
+    services.send_invoice(invoice=services.create_invoice(customer=alice, total="30.00"))
+    html = client_for(alice).get(reverse("portal:invoices")).content.decode()
+    assert re.search(r'id="amount-due"[^>]*>\$150\.50<', html)
+
+
+def test_every_page_shows_the_unread_count_in_the_nav_and_the_time_zone(client_for, alice):
+    html = client_for(alice).get(reverse("portal:appointments")).content.decode()
+    assert re.search(r'id="nav-unread-count" class="nav-count">1<span class="visually-hidden"> unread', html)
+    assert "Times are shown in UTC." in html
+    services.mark_message_read(message=alice.messages.get())
+    html = client_for(alice).get(reverse("portal:appointments")).content.decode()
+    assert 'id="nav-unread-count" class="nav-count" hidden>0<' in html
+
+
+def _send_invoices(customer, n):
+    return [
+        services.send_invoice(invoice=services.create_invoice(customer=customer, total=f"{k}.00"))
+        for k in range(n)
+    ]
+
+
+def test_long_lists_show_the_latest_page_and_show_older_brings_the_rest(client_for, alice):
+    invoices = [alice.invoices.get(), *_send_invoices(alice, 11)]  # 12, newest last
+    client = client_for(alice)
+    html = client.get(reverse("portal:invoices")).content.decode()
+    shown = re.findall(r'<li id="invoice-(\d+)"', html)
+    assert shown == [str(i.pk) for i in reversed(invoices)][:10]
+    control = re.search(r'<button [^>]*hx-get="([^"]+)"[^>]*>Show older</button>', html)
+    assert control, "no Show older control"
+    older = client.get(control.group(1).replace("&amp;", "&")).content.decode()
+    assert re.findall(r'<li id="invoice-(\d+)"', older) == [str(invoices[1].pk), str(invoices[0].pk)]
+    assert '<hx-upsert hx-target="#invoice-list" key="data-sort-key" sort="desc">' in older
+    # The last page: the control is swapped for an empty one.
+    assert re.search(r'<div id="invoice-list-older" class="load-older" hx-swap-oob="true"></div>', older)
+
+
+def test_the_thread_shows_the_latest_messages_oldest_first(client_for, alice):
+    for n in range(21):
+        services.post_message(customer=alice, body=f"update {n}", author=None)
+    html = client_for(alice).get(reverse("portal:messages")).content.decode()
+    bodies = re.findall(r'<p class="message-body">([^<]+)</p>', html)
+    assert bodies == [f"update {n}" for n in range(1, 21)]
+    assert "Show older" in html.split('id="message-list"', 1)[0]  # above the thread
+
+
+def test_show_older_is_per_customer_and_checks_its_cursor(client_for, alice, bob):
+    _send_invoices(alice, 11)
+    client = client_for(alice)
+    control = re.search(r'hx-get="([^"]+)"', client.get(reverse("portal:invoices")).content.decode())
+    url = control.group(1).replace("&amp;", "&")
+    html = client_for(bob).get(url).content.decode()
+    assert "<li" not in html  # Bob has no invoices, whatever the cursor says
+    client = client_for(alice)
+    invoices_url, jobs_url = (
+        reverse("portal:older", args=["invoice-list"]),
+        reverse("portal:older", args=["jobs-past"]),
+    )
+    assert client.get(f"{invoices_url}?before=yesterday&id=1").status_code == 400
+    assert client.get(f"{jobs_url}?{url.split('?', 1)[1]}").status_code == 404
+
+
+def test_a_dashboard_section_is_what_the_dashboard_shows_now(client_for, alice, bob, tomorrow_window):
+    for day in range(6):
+        start, end = tomorrow_window(days=day + 2)
+        services.schedule_job(customer=alice, service_type=f"Clean {day}", start=start, end=end)
+    client = client_for(alice)
+    first = alice.jobs.order_by("scheduled_start").first()
+    services.cancel_job(job=first)
+    html = client.get(reverse("portal:dashboard_section", args=["jobs-upcoming"])).content.decode()
+    assert len(re.findall(r'<li id="job-', html)) == 5 and f'id="job-{first.pk}"' not in html
+    bobs = client_for(bob).get(reverse("portal:dashboard_section", args=["jobs-upcoming"]))
+    assert "<li" not in bobs.content.decode()
+    assert client_for(alice).get(reverse("portal:dashboard_section", args=["nope"])).status_code == 404
+
+
+def test_logging_out_lands_on_the_plain_login_page_with_a_notice(client, alice):
+    client.force_login(alice.portal_user)
+    response = client.post(reverse("portal:logout"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("portal:login")
+    assert "You have been logged out." in response.content.decode()
+
+
+def test_a_login_page_with_next_leaves_the_notice_for_the_tab_that_logged_out(client, alice):
+    client.force_login(alice.portal_user)
+    client.post(reverse("portal:logout"))
+    # Another tab, sent here by its socket's 4401, loads first: it must not take the notice.
+    other = client.get(reverse("portal:login") + "?next=/portal/messages/").content.decode()
+    assert "logged out" not in other
+    assert "You have been logged out." in client.get(reverse("portal:login")).content.decode()

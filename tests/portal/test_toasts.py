@@ -94,6 +94,29 @@ def test_a_job_edit_that_is_not_a_status_or_time_change_is_quiet(alice, mark):
     assert toast_for(events) is None
 
 
+def test_a_status_reads_as_a_sentence(alice, mark):
+    before = mark()
+    services.change_job_status(job=alice.jobs.get(), status="in_progress")
+    toast = toast_for(events_after(alice, before))
+    assert (toast.title, toast.message) == ("Appointment in progress", "Carpet cleaning is now in progress.")
+
+
+def test_times_in_toasts_name_their_zone(alice, mark, tomorrow_window):
+    before = mark()
+    start, end = tomorrow_window(5)
+    services.reschedule_job(job=alice.jobs.get(), start=start, end=end)
+    toast = toast_for(events_after(alice, before))
+    assert toast.message.endswith(f"{start:%H:%M} UTC.")
+
+
+def test_the_customers_own_changes_do_not_toast(alice, mark):
+    before = mark()
+    redeemed = services.redeem_points(customer=alice, points=20)
+    events = events_after(alice, before)
+    assert toast_for(events) is not None  # staff's (or anyone's not remembered) toasts
+    assert toast_for(events, own={("loyalty", redeemed.pk)}) is None
+
+
 def test_a_burst_collapses_into_one_toast(alice, mark):
     before = mark()
     for n in range(3):
