@@ -101,6 +101,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    # psycopg's pool (Django >= 5.1) instead of a connection per query batch: without it, a
+    # reconnect storm of 1,000 sockets opened a PostgreSQL connection for every database call
+    # and handshakes timed out (docs/benchmarks.md). A pool needs CONN_MAX_AGE = 0.
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured(
+            "Set DB_POOL=0 to use DB_CONN_MAX_AGE (a pool replaces persistent connections)."
+        )
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "10")),
+        "timeout": 10,
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crm.User"
 

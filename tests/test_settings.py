@@ -61,6 +61,16 @@ def test_database_url_selects_postgresql_without_persistent_connections():
         "portal",
         "portal",
     )
+    # A pool instead, so a reconnect storm does not open a connection per database call.
+    assert database["OPTIONS"]["pool"]["max_size"] == 10
+
+
+def test_the_pool_can_be_turned_off_for_persistent_connections():
+    assert "pool" not in settings_of("DATABASES", DB_POOL="0", DB_CONN_MAX_AGE="60", **PRODUCTION)[
+        "DATABASES"
+    ]["default"].get("OPTIONS", {})
+    both = run("import django; django.setup()", DB_CONN_MAX_AGE="60", **PRODUCTION)
+    assert both.returncode != 0 and "DB_POOL=0" in both.stderr
 
 
 def test_redis_url_selects_the_pubsub_layer_by_default():
