@@ -3,8 +3,9 @@
 Only significant events toast: a job scheduled, rescheduled or changing status, an invoice
 arriving or paid or overdue, a message from staff, points earned, given as a bonus or
 redeemed by staff. Edits nobody needs to be interrupted for (a note, a read receipt, the
-customer's own message, redemption or profile edit) stay silent. Several significant changes arriving together collapse
-into one "N updates" toast.
+customer's own message, redemption or profile edit) stay silent. Several changes of one record
+in a batch make one toast; several records changing together collapse into one "N updates"
+toast.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def toast_for(events: Iterable[OutboxEvent], own: Own = frozenset()) -> Toast | 
         for e in events
         if _completion_award(e, completed)
     }
-    toasts = []
+    by_record: dict[tuple[str, int], list[Toast]] = {}
     for event in events:
         if _completion_award(event, completed):
             continue
@@ -153,12 +154,21 @@ def toast_for(events: Iterable[OutboxEvent], own: Own = frozenset()) -> Toast | 
             toast = Toast(
                 toast.type, toast.title, f"{toast.message} You earned {points} points.", toast.action_url
             )
-        toasts.append(toast)
-    if not toasts:
+        by_record.setdefault((event.topic, event.object_id), []).append(toast)
+    if not by_record:
         return None
+    # One record changed twice in a batch (staff moved a job and confirmed it in one save) is one
+    # update: the latest title, and every message, in order.
+    toasts = [_merged(record_toasts) for record_toasts in by_record.values()]
     if len(toasts) == 1:
         return toasts[0]
     kinds = Counter(toast.type for toast in toasts)
     parts = [f"{count} {_NOUNS[kind]}{'' if count == 1 else 's'}" for kind, count in kinds.most_common()]
     kind = next(iter(kinds)) if len(kinds) == 1 else "info"
     return Toast(kind, f"{len(toasts)} updates", ", ".join(parts).capitalize() + ".")
+
+
+def _merged(toasts: list[Toast]) -> Toast:
+    last = toasts[-1]
+    messages = list(dict.fromkeys(toast.message for toast in toasts))
+    return Toast(last.type, last.title, " ".join(messages), last.action_url, last.action_label)

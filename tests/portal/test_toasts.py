@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
 from crm import services
 from crm.models import Message
-from portal.toasts import toast_for
+from portal.toasts import _when, toast_for
 from realtime.models import OutboxEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
@@ -143,3 +144,20 @@ def test_completing_a_job_is_one_toast_with_its_points(alice, mark):
     toast = toast_for(events_after(alice, before))
     assert (toast.type, toast.title) == ("job", "Appointment completed")
     assert "You earned 50 points." in toast.message
+
+
+def test_one_record_changed_twice_in_a_batch_is_one_toast(alice, mark, tomorrow_window):
+    """Staff move a job and confirm it in one admin save: one appointment, not "2 updates"."""
+    before = mark()
+    start, end = tomorrow_window(6)
+    job = alice.jobs.get()
+    with transaction.atomic():
+        services.reschedule_job(job=job, start=start, end=end)
+        services.change_job_status(job=job, status="confirmed")
+    toast = toast_for(events_after(alice, before))
+    assert (toast.type, toast.title) == ("job", "Appointment confirmed")
+    assert (
+        toast.message
+        == f"Carpet cleaning moved to {_when(start.isoformat())}. Carpet cleaning is now confirmed."
+    )
+    assert toast.action_url.endswith(f"#job-{job.pk}")
