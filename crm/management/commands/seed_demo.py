@@ -170,14 +170,14 @@ class Command(BaseCommand):
         # A customer since before their first booking.
         backdate(customer, created_at=day(-90), updated_at=day(-90))
 
-        def job(offset: int, service: str, hours: int = 2) -> Job:
+        def job(offset: int, service: str, hours: int = 2, notes: str = "") -> Job:
             booked = services.schedule_job(
                 customer=customer,
                 service_type=service,
                 start=day(offset),
                 end=day(offset, hours),
                 technician=spec.technician,
-                customer_notes="Please move small furniture before we arrive.",
+                customer_notes=notes,
                 internal_notes="Gate code 4512; dog is friendly.",
             )
             if booked.scheduled_start < now:  # booked ahead, like a real visit (but not in the future)
@@ -218,20 +218,20 @@ class Command(BaseCommand):
         backdate(bonus, created_at=day(-80))
         message(-80, f"Welcome, {first_name}! Your first {spec.main_service.lower()} is booked.")
 
-        first = job(-75, spec.main_service)
+        first = job(-75, spec.main_service, notes="Please move small furniture before we arrive.")
         complete(first)
         services.mark_invoice_paid(invoice=invoice(first, "189.00", sent=-75), paid_at=day(-70))
 
         message(-42, "Could the technician come a little earlier next time?", from_customer=True)
         message(-41, "Of course. We have noted a morning slot for you.")
-        second = job(-40, spec.extra_service, hours=3)
+        second = job(-40, spec.extra_service, hours=3, notes="We will need a water tap near the door.")
         complete(second)
         services.mark_invoice_overdue(invoice=invoice(second, "245.50", sent=-39, due=14))
 
         cancelled = job(-30, spec.main_service)
         services.cancel_job(job=cancelled)
 
-        third = job(-20, spec.main_service)
+        third = job(-20, spec.main_service, notes="Parking is free in the driveway.")
         complete(third)
         services.mark_invoice_paid(invoice=invoice(third, "159.00", sent=-20), paid_at=day(-15))
         redeemed = services.redeem_points(customer=customer, points=80, description="Free spot treatment")
@@ -242,10 +242,10 @@ class Command(BaseCommand):
         invoice(fourth, "210.00", sent=-3)
         message(-3, "Your invoice is ready; it is due in two weeks.", read=False)
 
-        upcoming = job(2, spec.main_service)
+        upcoming = job(2, spec.main_service, notes="Please move small furniture before we arrive.")
         services.change_job_status(job=upcoming, status=Job.Status.CONFIRMED)
         invoice(upcoming, "320.00")  # a draft quote: staff only until it is sent
-        job(9, spec.extra_service)
+        job(9, spec.extra_service, notes="Allow a few hours for everything to dry.")
         message(
             -1,
             f"Can you add the stairs to the {spec.main_service.lower()} visit?",
