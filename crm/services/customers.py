@@ -10,7 +10,7 @@ from django.db import transaction
 
 from crm.models import Customer
 from crm.services.errors import DomainError
-from crm.services.inputs import clean_text
+from crm.services.inputs import changed_fields, clean_text, save_changes
 
 CONTACT_FIELDS = ("name", "email", "phone", "address")
 PREFERENCE_FLAGS = (
@@ -35,12 +35,7 @@ def update_contact_details(*, customer: Customer, **changes: str) -> Customer:
             validate_email(cleaned["email"])
         except ValidationError:
             raise DomainError(f"{cleaned['email']!r} is not an email address.", code="bad_email") from None
-    changed = [field for field, value in cleaned.items() if getattr(customer, field) != value]
-    if not changed:
-        return customer
-    for field in changed:
-        setattr(customer, field, cleaned[field])
-    customer.save(update_fields=[*changed, "updated_at"])
+    save_changes(customer, cleaned, changed_fields(customer, cleaned))
     return customer
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm.models import Customer, Invoice, Job
 from crm.services.errors import DomainError
-from crm.services.inputs import amount, clean_text, past_moment
+from crm.services.inputs import amount, changed_fields, clean_text, past_moment, save_changes
 from realtime.bulk import sync_update
 
 CLOSED = (Invoice.Status.PAID, Invoice.Status.VOID)
@@ -99,7 +99,7 @@ def update_invoice(*, invoice: Invoice, **changes: Any) -> Invoice:
         cleaned["total"] = amount(changes["total"], Invoice, "total")
     if "due_date" in changes:
         cleaned["due_date"] = changes["due_date"]
-    changed = [field for field, value in cleaned.items() if getattr(invoice, field) != value]
+    changed = changed_fields(invoice, cleaned)
     if "number" in changed:
         if invoice.status != Invoice.Status.DRAFT:
             raise DomainError(f"Only a draft can be renumbered; this one is {status}.", code="not_draft")
@@ -112,10 +112,7 @@ def update_invoice(*, invoice: Invoice, **changes: Any) -> Invoice:
             raise DomainError(f"An invoice that is {status} keeps its due date.", code="invoice_closed")
         if cleaned["due_date"] is not None and cleaned["due_date"] < timezone.localdate():
             raise DomainError("The due date is in the past.", code="due_in_past")
-    if changed:
-        for field in changed:
-            setattr(invoice, field, cleaned[field])
-        invoice.save(update_fields=[*changed, "updated_at"])
+    save_changes(invoice, cleaned, changed)
     return invoice
 
 
