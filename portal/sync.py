@@ -87,11 +87,8 @@ def profile_event(change: Change) -> Event:
 
 register_owner(model=Customer, user_field="portal_user")
 
-register(
-    SyncedModel(
-        Customer, "profile", serializers.ProfileSerializer, profile_event, owner_field="pk", label="Profile"
-    )
-)
+# In the order the seed lists its subscriptions: screens list topics in registration order.
+
 register(
     SyncedModel(
         Job,
@@ -135,5 +132,10 @@ register(
         ordering=("-created_at", "-id"),
         label="Loyalty",
         summary=lambda rows: {"balance": rows.balance()},
+    )
+)
+register(
+    SyncedModel(
+        Customer, "profile", serializers.ProfileSerializer, profile_event, owner_field="pk", label="Profile"
     )
 )

@@ -26,9 +26,8 @@ from portal import selectors
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
 from portal.lists import LISTS, PAGE_SIZES
 from portal.permissions import PortalRequest, customer_required
+from realtime import registry
 from realtime.snapshot import consistent_read
-
-ALL_TOPICS = ("jobs", "invoices", "messages", "loyalty", "profile")
 
 # Dashboard sections show the latest few; the client trims lists to these after a live insert
 # and asks `dashboard_section` to refill one that a row left.
@@ -113,7 +112,9 @@ def dashboard(request: PortalRequest) -> HttpResponse:
         )
         return context
 
-    return render_page(request, "portal/dashboard.html", page="dashboard", topics=ALL_TOPICS, load=load)
+    return render_page(
+        request, "portal/dashboard.html", page="dashboard", topics=tuple(registry.topics()), load=load
+    )
 
 
 @require_safe
@@ -237,7 +238,7 @@ def components(request: HttpRequest) -> HttpResponse:
             "states": ["connecting", "live", "reconnecting", "offline", "error"],
             "variants": ["default", "compact", "badge"],
             "toast_types": ["job", "invoice", "message", "loyalty", "info"],
-            "all_live": dict.fromkeys(ALL_TOPICS, "live"),
+            "all_live": dict.fromkeys(registry.topics(), "live"),
             # What one shared socket can show: the page's topics live, a topic a script added
             # with `portalRealtime.subscribe()` waiting for the server's `subscribed`, the rest
             # not on this page.

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -7,6 +9,7 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from realtime import capture
+        from realtime import capture, revocation
 
         capture.connect_signals()
+        revocation.connect_signals()

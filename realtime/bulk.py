@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 
 from realtime import publish, registry
-from realtime.capture import Transition, record_transitions, snapshot
+from realtime.capture import Transition, record_transitions, row_view
 from realtime.registry import SyncedModel, for_model
 
 M = TypeVar("M", bound=models.Model)
@@ -34,8 +34,8 @@ def _entry(model: type[models.Model]) -> SyncedModel:
     return entry
 
 
-def _snapshots(entry: SyncedModel, queryset: models.QuerySet) -> dict[Any, Any]:
-    return {obj.pk: snapshot(entry, obj) for obj in queryset}
+def _row_views(entry: SyncedModel, queryset: models.QuerySet) -> dict[Any, Any]:
+    return {obj.pk: row_view(entry, obj) for obj in queryset}
 
 
 def sync_update(queryset: models.QuerySet, **values: Any) -> int:
@@ -45,11 +45,11 @@ def sync_update(queryset: models.QuerySet, **values: Any) -> int:
     db = queryset.db
     with transaction.atomic(using=db):
         rows = queryset.select_for_update(no_key=True).order_by("pk")
-        before = _snapshots(entry, rows)
+        before = _row_views(entry, rows)
         if not before:
             return 0
         count = model._default_manager.using(db).filter(pk__in=before).update(**values)
-        after = _snapshots(entry, model._default_manager.using(db).filter(pk__in=before).order_by("pk"))
+        after = _row_views(entry, model._default_manager.using(db).filter(pk__in=before).order_by("pk"))
         record_transitions((Transition(entry, pk, before[pk], after.get(pk)) for pk in before), using=db)
         _announce_owner_logins(model, before, values)
     return count
@@ -64,7 +64,7 @@ def sync_bulk_create(model: type[M], objs: Sequence[M], **kwargs: Any) -> list[M
         if any(obj.pk is None for obj in created):
             raise ValueError("sync_bulk_create needs a database that returns primary keys.")
         record_transitions(
-            (Transition(entry, obj.pk, None, snapshot(entry, obj), created=True) for obj in created),
+            (Transition(entry, obj.pk, None, row_view(entry, obj), created=True) for obj in created),
             using=db,
         )
     return created
@@ -80,9 +80,9 @@ def sync_bulk_update(objs: Sequence[M], fields: Sequence[str], **kwargs: Any) ->
     pks = [obj.pk for obj in objs]
     with transaction.atomic(using=db):
         manager = model._default_manager.using(db)
-        before = _snapshots(entry, manager.filter(pk__in=pks).select_for_update(no_key=True).order_by("pk"))
+        before = _row_views(entry, manager.filter(pk__in=pks).select_for_update(no_key=True).order_by("pk"))
         count = manager.bulk_update(objs, fields, **kwargs)
-        after = _snapshots(entry, manager.filter(pk__in=pks).order_by("pk"))
+        after = _row_views(entry, manager.filter(pk__in=pks).order_by("pk"))
         record_transitions(
             (Transition(entry, pk, before.get(pk), after.get(pk)) for pk in sorted(before)), using=db
         )

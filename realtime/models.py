@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router, transaction
+
+from realtime.protocol import ChangeFrame, Op
 
 
 class TransactionalSave(models.Model):
@@ -67,13 +69,13 @@ class OutboxEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.event} #{self.object_id} (customer {self.customer_id}, seq {self.seq})"
 
-    def as_frame(self) -> dict:
+    def as_frame(self) -> ChangeFrame:
         """The `change` frame of docs/protocol.md."""
         return {
             "type": "change",
             "seq": self.seq,
             "topic": self.topic,
-            "op": self.op,
+            "op": cast(Op, self.op),
             "event": self.event,
             "id": self.object_id,
             "new": self.new,

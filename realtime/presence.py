@@ -15,8 +15,6 @@ from typing import Any
 
 from django.conf import settings
 
-PRESENCE_STATUSES = ("active", "idle", "away")
-
 
 def presence_ttl() -> float:
     return max(settings.REALTIME_CHECK_INTERVAL * 2.5, 10.0)

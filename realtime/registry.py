@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from rest_framework.serializers import ModelSerializer
 
 Representation = dict[str, Any]
 
@@ -33,7 +34,7 @@ class Change:
 class SyncedModel:
     model: type[models.Model]
     topic: str
-    serializer: type  # a DRF serializer class; its fields are exactly what a customer sees
+    serializer: type[ModelSerializer[Any]]  # its fields are exactly what a customer sees
     event_name: Callable[[Change], str]
     owner_field: str = "customer_id"
     # Which rows a customer sees, said twice because saves test one row in Python and
@@ -41,15 +42,16 @@ class SyncedModel:
     visible: Callable[[models.Model], bool] = field(default=lambda obj: True)
     visible_filter: models.Q = field(default_factory=models.Q)
     ordering: tuple[str, ...] = ("pk",)
-    label: str = ""
+    label: str = ""  # what the topic is called on screens (the multi-subscription status)
     # Extra figures for the snapshot API, computed over the customer's visible rows
     # (loyalty: its balance).
-    summary: Callable[[models.QuerySet], dict[str, Any]] | None = None
+    summary: Callable[[models.QuerySet[Any]], dict[str, Any]] | None = None
 
     def owner_of(self, obj: models.Model) -> int | None:
-        return getattr(obj, self.owner_field)
+        owner: int | None = getattr(obj, self.owner_field)
+        return owner
 
-    def visible_rows(self, customer_id: int) -> models.QuerySet:
+    def visible_rows(self, customer_id: int) -> models.QuerySet[Any]:
         """The rows this customer sees, in display order."""
         return (
             self.model._default_manager.filter(**{self.owner_field: customer_id})
@@ -66,6 +68,11 @@ class SyncedModel:
             serializer.fields  # noqa: B018  (build them now, not on a racing first use)
         return dict(serializer.to_representation(obj))
 
+    @property
+    def fields(self) -> list[str]:
+        """The fields a customer sees, in the serializer's order."""
+        return list(self.serializer.Meta.fields)
+
 
 @dataclass(frozen=True)
 class OwnerModel:
@@ -79,7 +86,7 @@ class OwnerModel:
 _by_model: dict[type[models.Model], SyncedModel] = {}
 _by_topic: dict[str, SyncedModel] = {}
 _owner: OwnerModel | None = None
-_serializers: dict[str, Any] = {}
+_serializers: dict[str, ModelSerializer[Any]] = {}
 
 
 def register(entry: SyncedModel) -> SyncedModel:
@@ -123,6 +130,7 @@ def for_topic(topic: str) -> SyncedModel | None:
 
 
 def topics() -> list[str]:
+    """Every topic, in registration order (the order screens list them in)."""
     return list(_by_topic)
 
 

@@ -1,5 +1,11 @@
-from django.urls import path
+from __future__ import annotations
 
-from realtime.consumers import PortalConsumer
+from django.urls import path, re_path
 
-websocket_urlpatterns = [path("ws/realtime/", PortalConsumer.as_asgi())]
+from realtime.consumers import PortalConsumer, UnknownPathConsumer
+
+websocket_urlpatterns = [
+    path("ws/realtime/", PortalConsumer.as_asgi()),
+    # Anything else: accepted and closed with 4404 (without it, Channels answers HTTP 500).
+    re_path(r"", UnknownPathConsumer.as_asgi()),
+]

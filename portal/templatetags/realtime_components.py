@@ -18,6 +18,8 @@ from collections.abc import Iterable
 
 from django import template
 
+from realtime import registry
+
 register = template.Library()
 
 VARIANTS = ("default", "compact", "badge")
@@ -44,14 +46,6 @@ ANNOUNCEMENTS = {
 }
 RETRY_LABEL = "Retry now"
 
-# The page topics in the order the seed lists its subscriptions.
-TOPIC_LABELS = {
-    "jobs": "Appointments",
-    "invoices": "Invoices",
-    "messages": "Messages",
-    "loyalty": "Loyalty",
-    "profile": "Profile",
-}
 SUBSCRIPTION_TEXTS = {
     "connecting": "Connecting",
     "live": "Live",
@@ -136,7 +130,7 @@ def multi_subscription_status(
     static: bool = False,
     element_id: str = "subscription-status",
 ) -> dict:
-    """Each of the five subscriptions with its state, and "N/5 active".
+    """Each topic of the registry with its state, and "N/5 active".
 
     `topics` are the ones this page subscribes to (a space-separated string or a list); the
     others show "Not on this page". `states` (topic -> state) is for the components demo.
@@ -146,9 +140,11 @@ def multi_subscription_status(
     subscribed = set(topics)
     states = states or {}
     rows = []
-    for topic, label in TOPIC_LABELS.items():
-        state = states.get(topic) or ("connecting" if topic in subscribed else "inactive")
-        rows.append({"topic": topic, "label": label, "state": state, "text": SUBSCRIPTION_TEXTS[state]})
+    for entry in registry.entries():
+        state = states.get(entry.topic) or ("connecting" if entry.topic in subscribed else "inactive")
+        rows.append(
+            {"topic": entry.topic, "label": entry.label, "state": state, "text": SUBSCRIPTION_TEXTS[state]}
+        )
     return {
         "rows": rows,
         "active": sum(1 for row in rows if row["state"] == "live"),

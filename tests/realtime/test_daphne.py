@@ -152,3 +152,26 @@ async def test_commit_to_socket_latency_through_daphne(people, daphne_socket):
             f"max {values[-1] * 1000:.1f} ms over {len(values)} changes"
         )
     assert max(from_call) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("path", "login", "code"),
+    [
+        ("/ws/other/", True, 4404),  # an unknown path: closed with a code, not HTTP 500
+        ("/ws/realtime/", False, 4401),  # no session
+        ("/ws/realtime/?customer=abc", True, 4403),  # a bad customer id
+    ],
+)
+async def test_refusals_reach_a_real_client_as_close_codes(daphne_server, people, path, login, code):
+    """Through daphne, not only in-process: every refusal arrives as its documented close code."""
+    alice, _bob, _staff = people
+    headers = {"Cookie": f"sessionid={await helpers.session_cookie(alice.portal_user)}"} if login else {}
+    async with websockets.connect(
+        daphne_server.url.replace("http", "ws") + path,
+        origin=daphne_server.url,
+        additional_headers=headers,
+        open_timeout=10,
+    ) as connection:
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(connection.recv(), 10)
+        assert connection.close_code == code

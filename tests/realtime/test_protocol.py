@@ -7,9 +7,12 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
 
+from config.asgi import application
 from crm import services
-from realtime import sequence
+from realtime import protocol, sequence
+from tests.realtime import helpers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,12 +27,12 @@ async def test_hello_names_the_customer_its_seq_and_the_topics(people, sockets):
     await post(alice, "one")
     last, _ = await sync_to_async(sequence.current)(alice.pk)
     socket = await sockets(alice.portal_user)
-    # {"type": "hello", "customer": 7, "seq": 41, "topics": ["profile", "jobs", ...]}
+    # {"type": "hello", "customer": 7, "seq": 41, "topics": ["jobs", "invoices", ...]}
     assert socket.hello == {
         "type": "hello",
         "customer": alice.pk,
         "seq": last,
-        "topics": ["profile", "jobs", "invoices", "messages", "loyalty"],
+        "topics": ["jobs", "invoices", "messages", "loyalty", "profile"],
     }
 
 
@@ -100,3 +103,104 @@ async def test_a_binary_frame_gets_an_error(people, sockets):
     assert (await socket.expect("error"))["code"] == "bad_frame"
     await socket.send({"type": "ping"})
     assert (await socket.expect("pong"))["type"] == "pong"
+
+
+async def test_deeply_nested_json_gets_an_error_frame(people, sockets):
+    """Nesting deeper than the JSON parser's recursion limit (RecursionError) is bad JSON, not a
+    crashed handler: the socket answers and goes on."""
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await socket.comm.send_to(text_data="[" * 5000 + "]" * 5000)
+    assert (await socket.expect("error"))["code"] == "bad_json"
+    await socket.send({"type": "ping"})
+    assert (await socket.expect("pong"))["type"] == "pong"
+
+
+async def test_since_null_is_the_same_as_no_since(people, sockets):
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await socket.send({"type": "subscribe", "topics": ["messages"], "since": None})
+    assert await socket.recv() == {"type": "subscribed", "topics": ["messages"], "seq": socket.hello["seq"]}
+
+
+async def test_subscribe_is_all_or_nothing(people, sockets):
+    alice, _bob, _staff = people
+    socket = await sockets(alice.portal_user)
+    await socket.send({"type": "subscribe", "topics": ["messages", "job"]})
+    assert (await socket.expect("error"))["code"] == "unknown_topic"
+    await post(alice, "not subscribed")
+    # Nothing was added: the ping finds nothing owed to the socket.
+    assert await socket.until_pong() == []
+
+
+async def test_subscribed_comes_after_the_backlog_it_announces(people, sockets):
+    """`subscribed` carries the socket's position: every change up to its seq has been sent when
+    it arrives, including the backlog an older `since` asked for."""
+    alice, _bob, _staff = people
+    for n in range(3):
+        await post(alice, f"earlier {n}")
+    socket = await sockets(alice.portal_user)
+    start = socket.hello["seq"]
+    await socket.send({"type": "subscribe", "topics": ["messages"], "since": start - 3})
+    frames = [await socket.recv() for _ in range(4)]
+    assert [(f["type"], f["seq"]) for f in frames] == [
+        ("change", start - 2),
+        ("change", start - 1),
+        ("change", start),
+        ("subscribed", start),
+    ]
+
+
+async def test_an_unknown_websocket_path_is_closed_with_4404(people):
+    alice, _bob, _staff = people
+    cookie = await helpers.session_cookie(alice.portal_user)
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/other/",
+        headers=[(b"origin", b"http://testserver"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    assert await communicator.receive_output(5) == {"type": "websocket.close", "code": 4404}
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        (
+            '{"type": "subscribe", "topics": ["jobs", "jobs"]}',
+            {"type": "subscribe", "topics": ["jobs"], "since": None},
+        ),
+        (
+            '{"type": "subscribe", "topics": ["jobs"], "since": 0}',
+            {"type": "subscribe", "topics": ["jobs"], "since": 0},
+        ),
+        ('{"type": "unsubscribe", "topics": ["loyalty"]}', {"type": "unsubscribe", "topics": ["loyalty"]}),
+        ('{"type": "ping", "extra": 1}', {"type": "ping"}),
+        ('{"type": "presence", "status": "idle"}', {"type": "presence", "status": "idle"}),
+        ('{"type": "presence", "status": "offline"}', {"type": "presence", "status": "offline"}),
+        ('{"type": "typing", "typing": false}', {"type": "typing", "typing": False}),
+    ],
+)
+def test_parsing_gives_the_typed_client_frame(raw, parsed):
+    frame = protocol.parse_client_frame(raw, None, known_topics=["jobs", "loyalty"])
+    assert frame == parsed
+    expected_keys = protocol.CLIENT_FRAMES[parsed["type"]]
+    assert set(frame) <= expected_keys.__required_keys__ | expected_keys.__optional_keys__
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ('{"type": "presence", "status": "busy"}', "bad_status"),
+        ('{"type": "presence"}', "bad_status"),
+        ('{"type": "typing", "typing": 1}', "bad_typing"),
+        ("[" * 100_000, "bad_json"),
+        ("\u0000", "bad_json"),
+    ],
+)
+def test_parsing_refuses_with_the_documented_code(raw, code):
+    with pytest.raises(protocol.ProtocolError) as refused:
+        protocol.parse_client_frame(raw[: protocol.MAX_FRAME_BYTES], None, known_topics=["jobs"])
+    assert refused.value.code == code

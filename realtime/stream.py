@@ -1,0 +1,123 @@
+"""`Stream`: one socket's position in its customer's change stream, and how it catches up.
+
+The cursor says every event of the customer with seq <= cursor has been handled (sent if its
+topic is subscribed, skipped otherwise). Frames from the channel layer that jump past
+cursor + 1 mean the layer lost something; the gap is read back from the outbox first, so a
+socket only ever sends a topic's changes in increasing seq, each once. The consumer calls a
+stream from its handlers, which Channels runs one at a time, so the cursor needs no lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from channels.db import database_sync_to_async
+
+from realtime import sequence
+from realtime.models import OutboxEvent
+from realtime.protocol import ChangeFrame, ServerFrame
+
+REPLAY_BATCH = 500
+
+Send = Callable[[ServerFrame], Awaitable[None]]
+
+
+def read_frames(customer_id: int, after: int, upto: int, *, topics: set[str] | None) -> list[ChangeFrame]:
+    """Change frames (after, upto] from the outbox, in seq order, at most REPLAY_BATCH of them."""
+    rows = OutboxEvent.objects.filter(customer_id=customer_id, seq__gt=after, seq__lte=upto)
+    if topics is not None:
+        rows = rows.filter(topic__in=topics)
+    return [row.as_frame() for row in rows.order_by("seq")[:REPLAY_BATCH]]
+
+
+_read_frames = database_sync_to_async(read_frames)
+_position = database_sync_to_async(sequence.current)
+
+
+class Stream:
+    def __init__(self, customer_id: int, cursor: int, send: Send) -> None:
+        self.customer_id = customer_id
+        self.cursor = cursor
+        self.send = send
+        # topic -> floor: frames of the topic at or below it are not sent
+        self.floors: dict[str, int] = {}
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self.floors)
+
+    async def subscribe(self, topics: list[str], since: int | None) -> None:
+        """Add topics from `since` (or from the cursor), then say `subscribed`: its seq is the
+        cursor after the backlog, so every change up to it has been sent when it arrives."""
+        last_seq, pruned_through = await _position(self.customer_id)
+        if since is not None and since > last_seq:
+            await self.resync(f"since={since} is ahead of the latest seq {last_seq}", last_seq)
+            return
+        if since is not None and since < pruned_through:
+            await self.resync(f"changes after seq {since} are no longer retained", last_seq)
+            return
+        floor = self.cursor if since is None else since
+        for topic in topics:
+            self.floors[topic] = floor
+        if floor < self.cursor:  # backlog of the newly added topics, up to where the socket is
+            await self.replay(floor, self.cursor, only=set(topics))
+            _last, pruned_through = await _position(self.customer_id)
+            if pruned_through > floor:  # retention ran during the replay: part of it may be gone
+                await self.resync(f"changes after seq {floor} are no longer retained", self.cursor)
+        await self.catch_up(last_seq)
+        await self.send({"type": "subscribed", "topics": self.topics, "seq": self.cursor})
+
+    async def unsubscribe(self, topics: Iterable[str]) -> None:
+        for topic in topics:
+            self.floors.pop(topic, None)
+        await self.send({"type": "subscribed", "topics": self.topics, "seq": self.cursor})
+
+    async def receive(self, frames: Iterable[ChangeFrame]) -> None:
+        """Frames from the channel layer: drop repeats, fill gaps from the outbox first."""
+        for frame in frames:
+            seq = frame["seq"]
+            if seq <= self.cursor:
+                continue  # already handled: a repeat, or filled in from the outbox earlier
+            if seq > self.cursor + 1:
+                await self.catch_up(seq - 1)  # the layer lost something: fill the gap first
+                if seq <= self.cursor:
+                    continue
+            await self.deliver(frame)
+
+    async def deliver(self, frame: ChangeFrame) -> None:
+        floor = self.floors.get(frame["topic"])
+        if floor is not None and frame["seq"] > floor:
+            await self.send(frame)
+        self.cursor = max(self.cursor, frame["seq"])
+
+    async def catch_up(self, upto: int | None = None) -> None:
+        """Deliver every event in (cursor, upto] from the outbox; upto defaults to the latest."""
+        if upto is None:
+            upto, _pruned = await _position(self.customer_id)
+        while self.cursor < upto:
+            frames = await _read_frames(self.customer_id, self.cursor, upto, topics=None)
+            if not await self._deliver_contiguous(frames):
+                # A hole, or nothing left to read: pruned meanwhile, so it cannot be filled.
+                await self.resync(f"changes after seq {self.cursor} are no longer retained", upto)
+                self.cursor = upto
+                return
+
+    async def _deliver_contiguous(self, frames: list[ChangeFrame]) -> bool:
+        """Deliver frames while each is the next seq; False at the first hole (or if none)."""
+        for frame in frames:
+            if frame["seq"] != self.cursor + 1:
+                return False
+            await self.deliver(frame)
+        return bool(frames)
+
+    async def replay(self, after: int, upto: int, *, only: set[str]) -> None:
+        while after < upto:
+            frames = await _read_frames(self.customer_id, after, upto, topics=only)
+            if not frames:
+                return
+            for frame in frames:
+                await self.send(frame)
+            after = frames[-1]["seq"]
+
+    async def resync(self, reason: str, seq: int) -> None:
+        await self.send({"type": "resync", "reason": reason, "seq": seq})
