@@ -168,7 +168,7 @@ def test_paging_while_rows_change_loses_no_row(people, tomorrow_window):
     assert new_job.pk in rows and first["results"][0]["id"] not in rows
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"limit": "x"}, {"after": -1}])
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 1001}, {"limit": "x"}, {"cursor": "-1"}])
 def test_bad_paging_parameters_are_a_400(people, params):
     alice, _bob, _staff = people
     response = client_for(alice.portal_user).get("/api/portal/jobs/", params)
@@ -195,3 +195,87 @@ def test_query_count_does_not_grow_with_the_rows(
     bound = {"/api/portal/profile/": 7, "/api/portal/loyalty/": 9}.get(path, 8)
     with django_assert_max_num_queries(bound):
         client.get(path)
+
+
+def test_one_snapshot_of_every_topic_at_one_seq(filled):
+    """Five topics read one by one can come at five seqs; /api/portal/snapshot/ reads them all in
+    one transaction, so `since` = its one seq is exact for everything it returned."""
+    alice, _bob, _staff = filled
+    client = client_for(alice.portal_user)
+    body = client.get("/api/portal/snapshot/").json()
+    assert body["seq"] == sequence.current(alice.pk)[0]
+    assert tuple(body["topics"]) == helpers.TOPICS
+    assert body["topics"]["profile"]["name"] == "Alice Example"
+    for topic in LIST_TOPICS:
+        # The same rows, count and summary as the topic's own endpoint.
+        own = client.get(f"/api/portal/{topic}/").json()
+        assert body["topics"][topic] == {key: value for key, value in own.items() if key != "seq"}
+    assert body["topics"]["loyalty"]["balance"] == 10 + 11 + 12
+
+    some = client.get("/api/portal/snapshot/", {"topics": "jobs,profile", "limit": 2}).json()
+    assert list(some["topics"]) == ["jobs", "profile"]
+    jobs = some["topics"]["jobs"]
+    assert len(jobs["results"]) == 2 and jobs["count"] == 3
+    # The next page comes from the topic's own endpoint, with the same limit.
+    rest = client.get(jobs["next"]).json()
+    assert "/api/portal/jobs/" in jobs["next"] and [len(rest["results"]), rest["next"]] == [1, None]
+
+
+def test_a_snapshot_is_consistent_while_writers_commit(filled, tomorrow_window):
+    """Apply the outbox after the snapshot's seq to it and get a fresh snapshot: the snapshot
+    holds exactly the changes up to its seq, in every topic."""
+    alice, _bob, staff = filled
+    client = client_for(alice.portal_user)
+    before = client.get("/api/portal/snapshot/", {"limit": 1000}).json()
+    start, end = tomorrow_window(days=9)
+    job = Job.objects.filter(customer=alice).first()
+    services.reschedule_job(job=job, start=start, end=end)
+    services.mark_invoice_paid(invoice=Invoice.objects.filter(customer=alice, status="sent").first())
+    services.delete_message(message=alice.messages.first())
+    services.post_message(customer=alice, body="A new one", author=staff)
+    services.redeem_points(customer=alice, points=5)
+    Job.objects.filter(customer=alice).last().delete()  # cascades to its invoice
+    after = client.get("/api/portal/snapshot/", {"limit": 1000}).json()
+    frames = [
+        event.as_frame() for event in OutboxEvent.objects.filter(customer_id=alice.pk, seq__gt=before["seq"])
+    ]
+    assert [f["seq"] for f in frames] == list(range(before["seq"] + 1, after["seq"] + 1))
+    for topic in LIST_TOPICS:
+        rows = {row["id"]: row for row in before["topics"][topic]["results"]}
+        expected = {row["id"]: row for row in after["topics"][topic]["results"]}
+        assert helpers.apply_changes(rows, [f for f in frames if f["topic"] == topic]) == expected, topic
+
+
+@pytest.mark.parametrize("topics", ["jobs,secrets", ",", "PROFILE"])
+def test_a_snapshot_of_an_unknown_topic_is_a_400(people, topics):
+    alice, _bob, _staff = people
+    response = client_for(alice.portal_user).get("/api/portal/snapshot/", {"topics": topics})
+    assert response.status_code == 400 and "topics" in response.json()
+
+
+def test_a_snapshot_follows_the_same_ownership_rules(filled, make_user):
+    alice, bob, staff = filled
+    assert client_for(alice.portal_user).get("/api/portal/snapshot/", {"customer": bob.pk}).status_code == 403
+    assert Client().get("/api/portal/snapshot/").status_code == 403
+    staff_view = client_for(staff).get("/api/portal/snapshot/", {"customer": bob.pk, "limit": 1}).json()
+    assert staff_view["topics"]["profile"]["id"] == bob.pk
+    assert f"customer={bob.pk}" in staff_view["topics"]["jobs"]["next"]
+    intern = client_for(make_user("intern", staff=True))
+    assert intern.get("/api/portal/snapshot/", {"customer": alice.pk}).status_code == 403
+    text = client_for(alice.portal_user).get("/api/portal/snapshot/").content.decode()
+    for forbidden in helpers.FORBIDDEN_TEXT:
+        assert forbidden not in text, forbidden
+
+
+def test_a_snapshot_costs_the_same_queries_for_any_number_of_rows(people, tomorrow_window):
+    alice, bob, staff = people
+    start, _end = tomorrow_window()
+    fill(alice, staff, start, 1)
+    fill(bob, staff, start, 20)
+    counts = []
+    for customer in (alice, bob):
+        client = client_for(customer.portal_user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/portal/snapshot/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
