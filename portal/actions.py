@@ -41,7 +41,7 @@ def _form_error(form: Form) -> tuple[str, str]:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         name = field if field in form.fields else ""
-        return (f"{label}: {errors[0]}" if label else errors[0]), name
+        return (f"{label}: {errors[0]}" if label else str(errors[0])), name
     return "Please check the form.", ""
 
 

@@ -73,8 +73,8 @@ class IdPagination(CursorPagination):
         except NotFound:
             raise ValidationError({"cursor": "Not a cursor this API gave out; use the `next` URL."}) from None
 
-    def page(
-        self, rows: QuerySet[Any], request: Request, entry: SyncedModel, *, base_url: str | None = None
+    def page_of(
+        self, rows: QuerySet[Any], request: Request, entry: SyncedModel[Any], *, base_url: str | None = None
     ) -> dict[str, Any]:
         """One page of these rows: `count` and the topic's summary cover all of them.
         `next` continues from `base_url` (default: the request's own URL)."""
@@ -90,7 +90,7 @@ class IdPagination(CursorPagination):
         }
 
 
-def _list_entry(topic: str) -> SyncedModel:
+def _list_entry(topic: str) -> SyncedModel[Any]:
     entry = registry.for_topic(topic)
     if entry is None or entry.model is registry.owner().model:
         raise NotFound(f"Unknown topic {topic!r}.")
@@ -105,7 +105,7 @@ class TopicSnapshotView(APIView):
         customer_id = requested_customer_id(request)
         pagination = IdPagination()
         with consistent_read(customer_id) as seq:
-            page = pagination.page(entry.visible_rows(customer_id), request, entry)
+            page = pagination.page_of(entry.visible_rows(customer_id), request, entry)
         return Response({"seq": seq, **page})
 
 
@@ -149,7 +149,7 @@ class SnapshotView(APIView):
                 entry = _list_entry(topic)
                 # Later pages come from the topic's own endpoint, and carry their own seq.
                 base_url = _topic_url(request, topic)
-                body[topic] = IdPagination().page(
+                body[topic] = IdPagination().page_of(
                     entry.visible_rows(customer_id), request, entry, base_url=base_url
                 )
         return Response({"seq": seq, "topics": body})

@@ -11,14 +11,17 @@ applied twice, or out of order with a later one, still ends in the right page.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm.models import Job
 from portal import own_changes, selectors, toasts
 from portal.forms import ContactForm, PreferencesForm
 from portal.lists import LISTS, ROW_PREFIX, ROW_TEMPLATES
@@ -35,7 +38,7 @@ class Upsert:
     list_id: str
     template: str
     descending: bool
-    rows: list = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)
 
 
 def parse_seqs(raw: str) -> list[int] | None:
@@ -46,8 +49,9 @@ def parse_seqs(raw: str) -> list[int] | None:
     return seqs[:MAX_SEQS] if all(seq > 0 for seq in seqs) else None
 
 
-def _list_for(topic: str, row: object, now) -> tuple[str, bool]:
+def _list_for(topic: str, row: Any, now: dt.datetime) -> tuple[str, bool]:
     if topic == "jobs":
+        assert isinstance(row, Job)  # noqa: S101  (the jobs topic holds jobs)
         list_id = "jobs-past" if selectors.is_past_job(row, now) else "jobs-upcoming"
     else:
         list_id = f"{ROW_PREFIX[topic]}-list"

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
+from crm.models import User
 from realtime import access
 
 View = Callable[..., HttpResponse]
 
 
 class PortalRequest(HttpRequest):
+    """A request `customer_required` let through: a logged-in customer's, naming their customer."""
+
+    user: User
     customer_id: int
 
 
@@ -30,7 +35,7 @@ def wants_json(request: HttpRequest) -> bool:
 
 def customer_required(view: View) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
             if wants_json(request):
@@ -43,7 +48,8 @@ def customer_required(view: View) -> View:
             if wants_json(request):
                 return JsonResponse({"error": "This login has no customer account."}, status=403)
             return render(request, "portal/no_customer.html", status=403)
-        request.customer_id = customer_id
-        return view(request, *args, **kwargs)
+        portal_request = cast(PortalRequest, request)
+        portal_request.customer_id = customer_id
+        return view(portal_request, *args, **kwargs)
 
     return wrapper

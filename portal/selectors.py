@@ -21,14 +21,15 @@ from realtime import registry
 _FINISHED = Q(status__in=Job.FINISHED)
 
 
-def _visible(topic: str, customer_id: int) -> QuerySet:
+def _visible(topic: str, customer_id: int) -> QuerySet[Any]:
     entry = registry.for_topic(topic)
     assert entry is not None, f"topic {topic!r} is not registered"  # noqa: S101  (startup wiring)
     return entry.visible_rows(customer_id)
 
 
 def customer(customer_id: int) -> Customer:
-    return _visible("profile", customer_id).get()
+    found: Customer = _visible("profile", customer_id).get()
+    return found
 
 
 def is_past_job(job: Job, now: dt.datetime) -> bool:
@@ -128,7 +129,7 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list  # newest first
+    rows: list[Any]  # newest first
     older: Cursor | None  # None: nothing older
 
 

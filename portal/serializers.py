@@ -11,7 +11,7 @@ from rest_framework import serializers
 from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
 
 
-class JobSerializer(serializers.ModelSerializer):
+class JobSerializer(serializers.ModelSerializer[Job]):
     class Meta:
         model = Job
         fields = [
@@ -26,25 +26,25 @@ class JobSerializer(serializers.ModelSerializer):
         ]
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
     class Meta:
         model = Invoice
         fields = ["id", "number", "job", "total", "status", "sent_at", "due_date", "paid_at"]
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(serializers.ModelSerializer[Message]):
     class Meta:
         model = Message
         fields = ["id", "direction", "body", "created_at", "read_at"]
 
 
-class LoyaltyTransactionSerializer(serializers.ModelSerializer):
+class LoyaltyTransactionSerializer(serializers.ModelSerializer[LoyaltyTransaction]):
     class Meta:
         model = LoyaltyTransaction
         fields = ["id", "points", "kind", "description", "job", "invoice", "created_at"]
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(serializers.ModelSerializer[Customer]):
     class Meta:
         model = Customer
         fields = ["id", "name", "email", "phone", "address", "preferences"]

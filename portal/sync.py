@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import Any, cast
 
-from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
+from django.db.models import Q, QuerySet
+
+from crm.models import Customer, Invoice, Job, LoyaltyQuerySet, LoyaltyTransaction, Message
 from portal import serializers
 from realtime.events import Event
 from realtime.registry import Change, SyncedModel, register, register_owner
@@ -16,7 +18,7 @@ def job_event(change: Change) -> Event:
     if change.op == "delete":
         return Event.JOB_DELETED
     if "status" in change.changed:
-        status = change.new["status"]
+        status = change.row["status"]
         if status == Job.Status.COMPLETED:
             return Event.JOB_COMPLETED
         if status == Job.Status.CANCELLED:
@@ -40,12 +42,12 @@ def invoice_event(change: Change) -> Event:
         return (
             Event.INVOICE_CREATED
             if change.created
-            else _INVOICE_STATUS_EVENTS.get(change.new["status"], Event.INVOICE_CREATED)
+            else _INVOICE_STATUS_EVENTS.get(change.row["status"], Event.INVOICE_CREATED)
         )
     if change.op == "delete":
         return Event.INVOICE_DELETED
     if "status" in change.changed:
-        return _INVOICE_STATUS_EVENTS.get(change.new["status"], Event.INVOICE_UPDATED)
+        return _INVOICE_STATUS_EVENTS.get(change.row["status"], Event.INVOICE_UPDATED)
     return Event.INVOICE_UPDATED
 
 
@@ -54,7 +56,7 @@ def message_event(change: Change) -> Event:
         return Event.MESSAGE_RECEIVED
     if change.op == "delete":
         return Event.MESSAGE_DELETED
-    if "read_at" in change.changed and change.new["read_at"]:
+    if "read_at" in change.changed and change.row["read_at"]:
         return Event.MESSAGE_READ
     return Event.MESSAGE_UPDATED
 
@@ -68,8 +70,13 @@ _LOYALTY_KIND_EVENTS = {
 
 def loyalty_event(change: Change) -> Event:
     if change.op == "insert":
-        return _LOYALTY_KIND_EVENTS.get(change.new["kind"], Event.LOYALTY_ADJUSTED)
+        return _LOYALTY_KIND_EVENTS.get(change.row["kind"], Event.LOYALTY_ADJUSTED)
     return Event.LOYALTY_ADJUSTED
+
+
+def _loyalty_summary(rows: QuerySet[LoyaltyTransaction]) -> dict[str, Any]:
+    # Visible rows come from the default manager, whose querysets are LoyaltyQuerySets.
+    return {"balance": cast(LoyaltyQuerySet, rows).balance()}
 
 
 _CONTACT_FIELDS = {"name", "email", "phone", "address"}
@@ -131,7 +138,7 @@ register(
         loyalty_event,
         ordering=("-created_at", "-id"),
         label="Loyalty",
-        summary=lambda rows: {"balance": rows.balance()},
+        summary=_loyalty_summary,
     )
 )
 register(

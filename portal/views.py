@@ -36,7 +36,7 @@ DASHBOARD_LIMITS = {"upcoming": 5, "past": 3, "invoices": 5, "messages": 3, "loy
 Loader = Callable[[int, dt.datetime], dict[str, Any]]
 
 # Each dashboard list: (its context name on the dashboard, how to load it).
-DASHBOARD_LISTS: dict[str, tuple[str, Callable[[int, dt.datetime], list]]] = {
+DASHBOARD_LISTS: dict[str, tuple[str, Callable[[int, dt.datetime], list[Any]]]] = {
     "jobs-upcoming": (
         "upcoming_jobs",
         lambda customer_id, now: selectors.upcoming_jobs(customer_id, now, DASHBOARD_LIMITS["upcoming"]),

@@ -6,21 +6,21 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth import get_user, get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.utils.module_loading import import_string
 
 from realtime import registry
 from realtime.protocol import CloseCode
 
 
-def own_customer_id(user: AbstractBaseUser) -> int | None:
+def own_customer_id(user: AbstractUser) -> int | None:
     owner = registry.owner()
     return (
         owner.model._default_manager.filter(**{owner.user_field: user}).values_list("pk", flat=True).first()
     )
 
 
-def customer_for(user: AbstractBaseUser, requested: int | None = None) -> int | None:
+def customer_for(user: AbstractUser | AnonymousUser | None, requested: int | None = None) -> int | None:
     """The customer this user may watch, or None.
 
     Without `requested`: the user's own customer. With it: that customer, if it is the user's

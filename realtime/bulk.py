@@ -21,24 +21,24 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 
 from realtime import publish, registry
-from realtime.capture import Transition, record_transitions, row_view
+from realtime.capture import RowView, Transition, record_transitions, row_view
 from realtime.registry import SyncedModel, for_model
 
 M = TypeVar("M", bound=models.Model)
 
 
-def _entry(model: type[models.Model]) -> SyncedModel:
+def _entry(model: type[models.Model]) -> SyncedModel[Any]:
     entry = for_model(model)
     if entry is None:
         raise LookupError(f"{model.__name__} is not registered with the realtime registry.")
     return entry
 
 
-def _row_views(entry: SyncedModel, queryset: models.QuerySet) -> dict[Any, Any]:
+def _row_views(entry: SyncedModel[Any], queryset: models.QuerySet[Any]) -> dict[Any, RowView]:
     return {obj.pk: row_view(entry, obj) for obj in queryset}
 
 
-def sync_update(queryset: models.QuerySet, **values: Any) -> int:
+def sync_update(queryset: models.QuerySet[Any], **values: Any) -> int:
     """`queryset.update(**values)` that also emits realtime events; returns the row count."""
     model = queryset.model
     entry = _entry(model)
@@ -48,7 +48,7 @@ def sync_update(queryset: models.QuerySet, **values: Any) -> int:
         before = _row_views(entry, rows)
         if not before:
             return 0
-        count = model._default_manager.using(db).filter(pk__in=before).update(**values)
+        count: int = model._default_manager.using(db).filter(pk__in=before).update(**values)
         after = _row_views(entry, model._default_manager.using(db).filter(pk__in=before).order_by("pk"))
         record_transitions((Transition(entry, pk, before[pk], after.get(pk)) for pk in before), using=db)
         _announce_owner_logins(model, before, values)

@@ -47,7 +47,7 @@ class RowView:
 
 @dataclass(frozen=True)
 class Transition:
-    entry: SyncedModel
+    entry: SyncedModel[Any]
     object_id: int
     before: RowView | None
     after: RowView | None
@@ -55,7 +55,7 @@ class Transition:
     deleted: bool = False
 
 
-def row_view(entry: SyncedModel, obj: models.Model) -> RowView:
+def row_view(entry: SyncedModel[Any], obj: models.Model) -> RowView:
     owner = entry.owner_of(obj)
     rep = entry.represent(obj) if owner is not None and entry.visible(obj) else None
     return RowView(owner=owner, rep=rep)
@@ -119,15 +119,16 @@ def record_transitions(transitions: Iterable[Transition], *, using: str = "defau
                 event.customer_id, event.seq, event.created_at = customer_id, seq, now
             OutboxEvent.objects.using(using).bulk_create(batch)
             rows.extend(batch)
-            publish.publish_frames_on_commit(customer_id, [row.as_frame() for row in batch], using=using)
+            publish.publish_frames_on_commit(customer_id, [event.as_frame() for event in batch], using=using)
     return rows
 
 
 # --- signal receivers -------------------------------------------------------------------------
 
 
-def _entry(sender: type[models.Model]) -> SyncedModel | None:
-    return registry.for_model(sender) or registry.for_model(sender._meta.concrete_model)
+def _entry(sender: type[models.Model]) -> SyncedModel[Any] | None:
+    concrete = sender._meta.concrete_model
+    return registry.for_model(sender) or (registry.for_model(concrete) if concrete else None)
 
 
 def _on_pre_save(
@@ -176,7 +177,9 @@ def _on_post_save(
         # Only these columns were written. The rest of the row is what the database held, which
         # a stale instance may not know: describe the row as stored, not the instance.
         for name in update_fields:
-            attname = sender._meta.get_field(name).attname
+            column = sender._meta.get_field(name)
+            assert isinstance(column, models.Field)  # noqa: S101  (update_fields name columns)
+            attname = column.attname
             setattr(stored, attname, getattr(instance, attname))
         saved = stored
     record_transitions(
@@ -190,10 +193,10 @@ def _on_post_save(
 
 
 @functools.cache
-def _set_on_delete(model: type[models.Model]) -> tuple[tuple[SyncedModel, str], ...]:
+def _set_on_delete(model: type[models.Model]) -> tuple[tuple[SyncedModel[Any], str], ...]:
     """Synced models whose foreign key to `model` is rewritten, not deleted, when a `model` row
     goes (SET_NULL, SET_DEFAULT, SET(...)): (entry, field name) pairs."""
-    found: list[tuple[SyncedModel, str]] = []
+    found: list[tuple[SyncedModel[Any], str]] = []
     # include_hidden: `related_name="+"` relations (LoyaltyTransaction.job) are rewritten too.
     for relation in model._meta.get_fields(include_hidden=True):
         if not isinstance(relation, models.ForeignObjectRel) or relation.many_to_many:
@@ -220,7 +223,7 @@ def _on_pre_delete(
         instance.__dict__[_BEFORE] = row_view(entry, instance)
     # Django's deletion collector rewrites these rows with QuerySet.update(), which sends no
     # signals: note how customers see them now and compare after the delete.
-    dependents: list[tuple[SyncedModel, dict[Any, RowView]]] = []
+    dependents: list[tuple[SyncedModel[Any], dict[Any, RowView]]] = []
     for dependent, field_name in _set_on_delete(sender):
         rows = dependent.model._default_manager.using(using).filter(**{field_name: instance.pk})
         dependents.append((dependent, {obj.pk: row_view(dependent, obj) for obj in rows}))

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 
 from realtime import access, publish, registry, sequence
 from realtime.protocol import (
@@ -59,12 +60,13 @@ class PortalConsumer(AsyncWebsocketConsumer):
         # Accept first, then close with a code: a refused handshake shows browsers only 1006,
         # which reads as "network down" and makes clients retry forever.
         await self.accept()
-        user = self.scope.get("user")
+        # AuthMiddlewareStack's lazy stand-in for the session's user (or AnonymousUser).
+        user = cast(AbstractUser | AnonymousUser | None, self.scope.get("user"))
         if user is None or not user.is_authenticated:
             await self.close_with(CloseCode.UNAUTHENTICATED)
             return
         try:
-            self.requested = _requested_customer(self.scope)
+            self.requested = _requested_customer(self.scope.get("query_string", b""))
         except ValueError:
             await self.close_with(CloseCode.FORBIDDEN)
             return
@@ -204,6 +206,6 @@ class UnknownPathConsumer(AsyncWebsocketConsumer):
         await self.close(code=int(CloseCode.UNKNOWN_PATH))
 
 
-def _requested_customer(scope: dict[str, Any]) -> int | None:
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("customer")
+def _requested_customer(query_string: bytes) -> int | None:
+    values = parse_qs(query_string.decode("latin-1")).get("customer")
     return int(values[0]) if values else None

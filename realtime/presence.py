@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from redis import asyncio as aioredis
 
 
 def presence_ttl() -> float:
@@ -61,10 +62,9 @@ class RedisPresence:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.clients: dict[asyncio.AbstractEventLoop, Any] = {}
+        self.clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
 
-    def _client(self):
-        from redis import asyncio as aioredis
+    def _client(self) -> aioredis.Redis:
 
         loop = asyncio.get_running_loop()
         if loop not in self.clients:

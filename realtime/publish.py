@@ -21,6 +21,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
+from realtime.protocol import ChangeFrame
+
 logger = logging.getLogger(__name__)
 
 FLUSH_TIMEOUT = 5.0
@@ -48,7 +50,7 @@ class _Publisher:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.pending: set[Future] = set()
+        self.pending: set[Future[None]] = set()
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.loop.run_forever, name="realtime-publisher", daemon=True)
         self.thread.start()
@@ -60,7 +62,7 @@ class _Publisher:
             self.pending.add(future)
         future.add_done_callback(self._done)
 
-    def _done(self, future: Future) -> None:
+    def _done(self, future: Future[None]) -> None:
         with self.lock:
             self.pending.discard(future)
 
@@ -76,8 +78,11 @@ class _Publisher:
 
 
 async def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
     try:
-        await get_channel_layer().group_send(group, message)
+        await layer.group_send(group, message)
     except Exception:
         logger.warning(
             "realtime: publish to %s failed; clients will repair from the outbox", group, exc_info=True
@@ -114,13 +119,11 @@ def send_to_group(group: str, message: dict[str, Any]) -> None:
     _get_publisher().submit(group, message)
 
 
-def publish_frames(customer_id: int, frames: list[dict[str, Any]]) -> None:
+def publish_frames(customer_id: int, frames: list[ChangeFrame]) -> None:
     send_to_group(customer_group(customer_id), {"type": "realtime.changes", "frames": frames})
 
 
-def publish_frames_on_commit(
-    customer_id: int, frames: list[dict[str, Any]], *, using: str = "default"
-) -> None:
+def publish_frames_on_commit(customer_id: int, frames: list[ChangeFrame], *, using: str = "default") -> None:
     transaction.on_commit(lambda: publish_frames(customer_id, frames), using=using)
 
 

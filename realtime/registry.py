@@ -9,49 +9,59 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from rest_framework.serializers import ModelSerializer
 
+from realtime.protocol import Op
+
 Representation = dict[str, Any]
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass(frozen=True)
 class Change:
     """What an event-name rule sees: the customer's view before and after, and what moved."""
 
-    op: str  # insert | update | delete
+    op: Op
     old: Representation | None
     new: Representation | None
     changed: list[str]
     created: bool  # the row is new in the database (not merely newly visible)
     deleted: bool  # the row is gone from the database (not merely hidden)
 
+    @property
+    def row(self) -> Representation:
+        """The row as the customer sees it now: `new`, or `old` for a delete."""
+        row = self.new if self.new is not None else self.old
+        assert row is not None, "a change has a row on at least one side"  # noqa: S101
+        return row
+
 
 @dataclass(frozen=True)
-class SyncedModel:
-    model: type[models.Model]
+class SyncedModel(Generic[M]):
+    model: type[M]
     topic: str
     serializer: type[ModelSerializer[Any]]  # its fields are exactly what a customer sees
     event_name: Callable[[Change], str]
     owner_field: str = "customer_id"
     # Which rows a customer sees, said twice because saves test one row in Python and
     # snapshots filter in SQL; tests/realtime/test_registry.py checks the two agree.
-    visible: Callable[[models.Model], bool] = field(default=lambda obj: True)
+    visible: Callable[[M], bool] = field(default=lambda obj: True)
     visible_filter: models.Q = field(default_factory=models.Q)
     ordering: tuple[str, ...] = ("pk",)
     label: str = ""  # what the topic is called on screens (the multi-subscription status)
     # Extra figures for the snapshot API, computed over the customer's visible rows
     # (loyalty: its balance).
-    summary: Callable[[models.QuerySet[Any]], dict[str, Any]] | None = None
+    summary: Callable[[models.QuerySet[M]], dict[str, Any]] | None = None
 
-    def owner_of(self, obj: models.Model) -> int | None:
+    def owner_of(self, obj: M) -> int | None:
         owner: int | None = getattr(obj, self.owner_field)
         return owner
 
-    def visible_rows(self, customer_id: int) -> models.QuerySet[Any]:
+    def visible_rows(self, customer_id: int) -> models.QuerySet[M]:
         """The rows this customer sees, in display order."""
         return (
             self.model._default_manager.filter(**{self.owner_field: customer_id})
@@ -59,7 +69,7 @@ class SyncedModel:
             .order_by(*self.ordering)
         )
 
-    def represent(self, obj: models.Model) -> Representation:
+    def represent(self, obj: M) -> Representation:
         # One serializer instance per entry: building a ModelSerializer's fields costs more
         # than the rest of a save, and `to_representation` is read-only once they are built.
         serializer = _serializers.get(self.topic)
@@ -83,13 +93,13 @@ class OwnerModel:
     view_permission: str
 
 
-_by_model: dict[type[models.Model], SyncedModel] = {}
-_by_topic: dict[str, SyncedModel] = {}
+_by_model: dict[type[models.Model], SyncedModel[Any]] = {}
+_by_topic: dict[str, SyncedModel[Any]] = {}
 _owner: OwnerModel | None = None
 _serializers: dict[str, ModelSerializer[Any]] = {}
 
 
-def register(entry: SyncedModel) -> SyncedModel:
+def register(entry: SyncedModel[M]) -> SyncedModel[M]:
     from realtime.models import TransactionalSave  # models import late: the registry loads first
 
     if not issubclass(entry.model, TransactionalSave):
@@ -121,11 +131,11 @@ def owner() -> OwnerModel:
     return _owner
 
 
-def for_model(model: type[models.Model]) -> SyncedModel | None:
+def for_model(model: type[models.Model]) -> SyncedModel[Any] | None:
     return _by_model.get(model)
 
 
-def for_topic(topic: str) -> SyncedModel | None:
+def for_topic(topic: str) -> SyncedModel[Any] | None:
     return _by_topic.get(topic)
 
 
@@ -134,5 +144,5 @@ def topics() -> list[str]:
     return list(_by_topic)
 
 
-def entries() -> list[SyncedModel]:
+def entries() -> list[SyncedModel[Any]]:
     return list(_by_topic.values())

@@ -59,8 +59,8 @@ def connect_signals() -> None:
     user_model = get_user_model()
     post_save.connect(_on_user_saved, sender=user_model, dispatch_uid="realtime.user_saved")
     for through in (
-        user_model.groups.through,  # type: ignore[attr-defined]
-        user_model.user_permissions.through,  # type: ignore[attr-defined]
+        user_model.groups.through,
+        user_model.user_permissions.through,
         Group.permissions.through,
     ):
         m2m_changed.connect(

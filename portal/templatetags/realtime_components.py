@@ -15,6 +15,7 @@ change.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import template
 
@@ -76,7 +77,7 @@ def connection_status(
     retry_seconds: int = 5,
     css_class: str = "",
     retry: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Connection status: `variant` default (card), compact (dot and text) or badge (pill).
 
     `state` is the first one shown (the script takes over unless `static`); `show_label=False`
@@ -100,7 +101,7 @@ def connection_status(
 
 
 @register.inclusion_tag("realtime/_announcer.html")
-def realtime_announcer() -> dict:
+def realtime_announcer() -> dict[str, Any]:
     """The page's one live region for the connection (`#realtime-announcer`, visually hidden)."""
     return {"texts": ANNOUNCEMENTS.items()}
 
@@ -112,7 +113,7 @@ def toast(
     message: str = "",
     action_url: str = "",
     action_label: str = "View details",
-) -> dict:
+) -> dict[str, Any]:
     """One toast; put it in the page's `#toasts` region (the live endpoint does)."""
     return {
         "type": _choice(type, TOAST_TYPES, "type"),
@@ -129,7 +130,7 @@ def multi_subscription_status(
     states: dict[str, str] | None = None,
     static: bool = False,
     element_id: str = "subscription-status",
-) -> dict:
+) -> dict[str, Any]:
     """Each topic of the registry with its state, and "N/5 active".
 
     `topics` are the ones this page subscribes to (a space-separated string or a list); the

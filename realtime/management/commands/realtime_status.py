@@ -1,35 +1,40 @@
+from __future__ import annotations
+
 import asyncio
 import uuid
+from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Min
 
 from realtime import registry
 from realtime.models import OutboxEvent
 
 
-async def _layer_answers(layer) -> bool:
+async def _layer_answers(layer: BaseChannelLayer) -> bool:
     # A round trip through the layer: send to a fresh channel of our own and read it back.
     channel = await layer.new_channel()
     token = uuid.uuid4().hex
     await layer.send(channel, {"type": "realtime.probe", "token": token})
     message = await asyncio.wait_for(layer.receive(channel), timeout=3)
-    return message.get("token") == token
+    return bool(message.get("token") == token)
 
 
 class Command(BaseCommand):
     help = "Show the synced models and topics, the channel layer and the outbox (the seed's realtime check)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write("Synced models (topic: model, serializer fields):")
         for entry in registry.entries():
             fields = ", ".join(entry.serializer.Meta.fields)
             self.stdout.write(f"  {entry.topic}: {entry.model._meta.label} [{fields}]")
 
         layer = get_channel_layer()
+        if layer is None:
+            raise CommandError("No channel layer is configured (CHANNEL_LAYERS).")
         backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
         self.stdout.write(f"Channel layer: {backend}")
         try:
