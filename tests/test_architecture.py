@@ -1,0 +1,42 @@
+"""docs/architecture.md's rules, checked: the one-way import graph and small modules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# package -> packages it must never import (the graph is config -> portal -> crm -> realtime).
+FORBIDDEN = {
+    "realtime": {"crm", "portal", "config"},
+    "crm": {"portal", "config"},
+    "portal": {"config"},
+}
+
+
+def imported_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def python_files(package: str) -> list[Path]:
+    return sorted(path for path in (ROOT / package).rglob("*.py") if "migrations" not in path.parts)
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_imports_point_one_way(package):
+    wrong = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & FORBIDDEN[package])
+        for path in python_files(package)
+        if imported_packages(path) & FORBIDDEN[package]
+    }
+    assert not wrong, f"{package} must not import {sorted(FORBIDDEN[package])}: {wrong}"
