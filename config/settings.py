@@ -232,4 +232,10 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+# The hub's access sweep and presence refresh (all of a process's sockets at once).
 REALTIME_CHECK_INTERVAL = float(os.environ.get("REALTIME_CHECK_INTERVAL_SECONDS", "30"))
+# The hub's outbox tailer: gap repair with Redis; with the in-memory layer, how changes saved by
+# other processes (commands, shells) arrive, hence the shorter default there.
+REALTIME_TAIL_INTERVAL = float(
+    os.environ.get("REALTIME_TAIL_INTERVAL_SECONDS", "1.0" if REDIS_URL else "0.25")
+)

@@ -1,24 +1,34 @@
 """`PortalConsumer`: the `/ws/realtime/` endpoint of docs/protocol.md.
 
 The consumer owns the socket's lifecycle and dispatches frames; it delegates the change stream
-to `Stream` (cursor, topics, catch-up), presence and typing to `RoomMember`, and access to
-`realtime.access`. Frame shapes and codes are `realtime.protocol`'s.
+to `Stream` (cursor, topics, catch-up), presence and typing to `RoomMember`, access to
+`realtime.access`, and all periodic work to its process's hub (`realtime.hub`): an idle socket
+runs no task and makes no query. Frame shapes and codes are `realtime.protocol`'s.
+
+Messages reach the handlers, one at a time, from three queues: the client, the channel layer
+and the hub's inbox (repairs and closes the hub decided). Whatever way the consumer ends
+(a close, a crash, daphne killing it, shutdown), `release` runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 
 from realtime import access, publish, registry, sequence
+from realtime.hub import INBOX_SIZE, hub
 from realtime.protocol import (
     ClientFrame,
     CloseCode,
@@ -30,12 +40,19 @@ from realtime.protocol import (
 )
 from realtime.room import RoomMember
 from realtime.stream import Stream
+from realtime.threads import read_in_thread
 
 logger = logging.getLogger(__name__)
 
 
+def _handshake(user: AbstractUser | AnonymousUser, requested: int | None) -> tuple[int, int, int] | None:
+    """(customer, last seq, pruned through) the user may watch: one query beyond session and user."""
+    rows = access.watchable(user, requested)
+    return None if rows is None else sequence.with_position(rows)
+
+
 class PortalConsumer(AsyncWebsocketConsumer):
-    # Set by a successful connect; None on a socket that was refused (and is being closed).
+    # Set by a successful handshake; None on a socket that was refused (and is being closed).
     customer_id: int | None
     user_id: int | None
     session_key: str | None
@@ -43,7 +60,8 @@ class PortalConsumer(AsyncWebsocketConsumer):
     stream: Stream | None
     room: RoomMember | None
     groups_joined: list[str]
-    checker: asyncio.Task[None] | None
+    inbox: asyncio.Queue[dict[str, Any]]
+    released: bool
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,7 +72,46 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.stream = None
         self.room = None
         self.groups_joined = []
-        self.checker = None
+        self.inbox = asyncio.Queue(maxsize=INBOX_SIZE)
+        self.released = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # channels' AsyncConsumer.__call__, plus the hub's inbox and a release on every exit.
+        self.scope = scope
+        layer = get_channel_layer(self.channel_layer_alias)
+        if layer is None:
+            raise ImproperlyConfigured("The realtime consumer needs a channel layer (CHANNEL_LAYERS).")
+        self.channel_layer = layer
+        self.base_send = send
+        try:
+            self.channel_name = await layer.new_channel()
+            from_layer = functools.partial(layer.receive, self.channel_name)
+            sources: list[Callable[[], Awaitable[Any]]] = [receive, from_layer, self.inbox.get]
+            await await_many_dispatch(sources, self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            await self.release()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Unlike channels' dispatch, no database round trip per message: handlers that query go
+        # through database_sync_to_async, which manages connections itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            # A database error or a bug: close with 1011 ("try again later") and clean up,
+            # rather than leave a half-dead handler behind.
+            logger.exception("realtime: socket handler failed on %s", message.get("type"))
+            try:
+                await self.close_with(CloseCode.SERVER_ERROR)
+            except Exception:
+                logger.debug("realtime: could not send the close", exc_info=True)
+            raise StopConsumer from None
 
     async def connect(self) -> None:
         # Accept first, then close with a code: a refused handshake shows browsers only 1006,
@@ -70,12 +127,12 @@ class PortalConsumer(AsyncWebsocketConsumer):
         except ValueError:
             await self.close_with(CloseCode.FORBIDDEN)
             return
-        customer_id = await database_sync_to_async(access.customer_for)(user, self.requested)
-        if customer_id is None:
+        found = await read_in_thread(_handshake)(user, self.requested)
+        if found is None:
             await self.close_with(CloseCode.FORBIDDEN)
             return
-        self.customer_id = customer_id
-        self.user_id = user.pk
+        customer_id, last_seq, pruned_through = found
+        self.customer_id, self.user_id = customer_id, user.pk
         self.session_key = getattr(self.scope.get("session"), "session_key", None)
         self.groups_joined = [publish.customer_group(customer_id), publish.user_group(user.pk)]
         if self.session_key:
@@ -84,26 +141,54 @@ class PortalConsumer(AsyncWebsocketConsumer):
             self.groups_joined.append(publish.WATCHERS_GROUP)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        # Joined before reading the seq, so nothing can slip between the two.
-        cursor, _pruned = await database_sync_to_async(sequence.current)(customer_id)
-        self.stream = Stream(customer_id, cursor, self.send_frame)
+        # A change committed between the read above and joining the groups is not lost: the next
+        # frame shows the gap, or the hub's tailer finds it.
+        self.stream = Stream(customer_id, last_seq, self.send_frame, pruned_through=pruned_through)
         self.room = RoomMember(
             self.channel_layer, self.channel_name, customer_id, user.pk, watching=self.requested is not None
         )
+        hub().register(self)
         await self.send_frame(
-            {"type": "hello", "customer": customer_id, "seq": cursor, "topics": registry.topics()}
+            {"type": "hello", "customer": customer_id, "seq": last_seq, "topics": registry.topics()}
         )
-        self.checker = asyncio.create_task(self._check_periodically())
 
     async def disconnect(self, code: int) -> None:
+        await self.release()
+
+    async def release(self) -> None:
+        """Leave the hub, the room and the groups; each step on its own, so one failing (Redis
+        away) does not skip the others. Safe to call more than once."""
+        if self.released:
+            return
+        self.released = True
+        hub().unregister(self)
         if self.room is not None:
-            await self.room.leave()
-        if self.checker is not None:
-            self.checker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.checker
+            try:
+                await self.room.leave()
+            except Exception:
+                logger.warning("realtime: leaving presence failed", exc_info=True)
         for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.warning("realtime: leaving group %s failed", group, exc_info=True)
+
+    # --- what the hub reads and posts -------------------------------------------------------
+
+    @property
+    def cursor(self) -> int:
+        return self.stream.cursor if self.stream is not None else 0
+
+    def presence_entry(self) -> dict[str, Any] | None:
+        return self.room.entry if self.room is not None else None
+
+    def post(self, message: dict[str, Any]) -> bool:
+        """Queue a hub message for the handlers; False if the inbox is full (the hub retries)."""
+        try:
+            self.inbox.put_nowait(message)
+        except asyncio.QueueFull:
+            return False
+        return True
 
     # --- client frames ----------------------------------------------------------------------
 
@@ -123,31 +208,38 @@ class PortalConsumer(AsyncWebsocketConsumer):
         elif frame["type"] == "unsubscribe":
             await stream.unsubscribe(frame["topics"])
         elif frame["type"] == "ping":
-            if await self.check_access():
-                await stream.catch_up()
-                await room.refresh()
-                await self.send_frame({"type": "pong", "seq": stream.cursor})
+            # From memory: only a change the hub has seen and this socket lacks costs a read.
+            known = hub().known_seq(stream.customer_id)
+            if known > stream.cursor:
+                await stream.catch_up(known)
+            await self.send_frame({"type": "pong", "seq": stream.cursor})
         elif frame["type"] == "presence":
             await room.set_status(frame["status"])
         elif frame["type"] == "typing":
             await room.typing(frame["typing"])
 
-    # --- channel layer messages ------------------------------------------------------------
+    # --- channel layer and hub messages -------------------------------------------------------
 
     async def realtime_changes(self, message: dict[str, Any]) -> None:
         if self.stream is not None:
             await self.stream.receive(message["frames"])
 
+    async def realtime_repair(self, message: dict[str, Any]) -> None:
+        if self.stream is not None:
+            hub().stats.repaired += await self.stream.receive(message["frames"])
+            if self.stream.cursor < message["upto"]:  # more than the hub read, or a pruned hole
+                await self.stream.catch_up(message["upto"])
+
     async def realtime_recheck(self, message: dict[str, Any]) -> None:
-        await self.check_access()
+        if self.user_id is None or self.customer_id is None:
+            return
+        grant = access.Grant(self.user_id, self.session_key, self.requested, self.customer_id)
+        [code] = await read_in_thread(access.check_all)([grant])
+        if code is not None:
+            await self.close_with(code)
 
     async def realtime_close(self, message: dict[str, Any]) -> None:
         await self.close_with(CloseCode(message.get("code", CloseCode.FORBIDDEN)))
-
-    async def realtime_tick(self, message: dict[str, Any]) -> None:
-        if self.stream is not None and self.room is not None and await self.check_access():
-            await self.stream.catch_up()
-            await self.room.refresh()
 
     async def realtime_presence(self, message: dict[str, Any]) -> None:
         frame = self.room.presence_frame(message) if self.room is not None else None
@@ -160,36 +252,6 @@ class PortalConsumer(AsyncWebsocketConsumer):
         frame = self.room.typing_frame(message, reading_messages="messages" in self.stream.floors)
         if frame is not None:
             await self.send_frame(frame)
-
-    # --- access -----------------------------------------------------------------------------
-
-    async def check_access(self) -> bool:
-        if self.user_id is None or self.customer_id is None:
-            return False
-        code = await database_sync_to_async(access.access_lost)(
-            user_id=self.user_id,
-            session_key=self.session_key,
-            requested=self.requested,
-            customer_id=self.customer_id,
-        )
-        if code is None:
-            return True
-        await self.close_with(code)
-        return False
-
-    async def _check_periodically(self) -> None:
-        # Catches what the layer lost entirely, for clients that never ping. The tick goes
-        # through the layer so it is handled in turn with everything else.
-        interval = settings.REALTIME_CHECK_INTERVAL
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.channel_layer.send(self.channel_name, {"type": "realtime.tick"})
-            except Exception:
-                # The layer is down, and with it any close or recheck message: check access
-                # here (it touches no cursor, so it may run beside the handlers).
-                logger.warning("realtime: periodic check could not reach the layer", exc_info=True)
-                await self.check_access()
 
     async def close_with(self, code: CloseCode) -> None:
         await self.close(code=int(code))  # a plain int: daphne's autobahn refuses int subclasses

@@ -1,8 +1,8 @@
 """Presence: who is looking at a customer's portal right now (the seed's `usePresence`).
 
 One room per customer: the customer's own sockets and staff watching that customer. Each socket
-that joins has an entry with a time to live, refreshed by its pings and periodic checks, so a
-process that dies without saying goodbye drops out by itself. With Redis the entries live in
+that joins has an entry with a time to live, refreshed by its process's hub at every sweep, so
+a process that dies without saying goodbye drops out by itself. With Redis the entries live in
 one hash per room (shared by every daphne process); without it, in this process's memory.
 """
 
@@ -50,6 +50,10 @@ class MemoryPresence:
         room.pop(socket, None)
         return self._online(room)
 
+    async def refresh_many(self, entries: list[tuple[int, str, dict[str, Any]]]) -> None:
+        for customer_id, socket, entry in entries:
+            self.rooms.setdefault(_room(customer_id), {})[socket] = renewed(entry)
+
     def _online(self, room: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         now = time.time()
         for socket in [s for s, e in room.items() if e["expires"] <= now]:
@@ -79,6 +83,15 @@ class RedisPresence:
             pipe.hgetall(room)
             *_, raw = await pipe.execute()
         return await self._online(room, raw)
+
+    async def refresh_many(self, entries: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Extend many sockets' entries in one round trip (the hub's sweep)."""
+        ttl = int(presence_ttl()) + 1
+        async with self._client().pipeline(transaction=False) as pipe:
+            for customer_id, socket, entry in entries:
+                pipe.hset(_room(customer_id), socket, json.dumps(renewed(entry)))
+                pipe.expire(_room(customer_id), ttl)
+            await pipe.execute()
 
     async def remove(self, customer_id: int, socket: str) -> dict[str, dict[str, Any]]:
         client, room = self._client(), _room(customer_id)
@@ -124,3 +137,8 @@ def entry_for(*, user_key: str, name: str, role: str, status: str) -> dict[str, 
         "seen": now,
         "expires": now + presence_ttl(),
     }
+
+
+def renewed(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with a fresh time to live (its `seen`, when the status was set, stays)."""
+    return {**entry, "expires": time.time() + presence_ttl()}

@@ -18,6 +18,9 @@ MAX_FRAME_BYTES = 16 * 1024
 class CloseCode(IntEnum):
     """Close codes the server sends after accepting (so browsers see them instead of 1006)."""
 
+    SERVER_ERROR = 1011  # the server failed (a database error, say): reconnect with backoff
+    SERVICE_RESTART = 1012  # the server is restarting: reconnect after a short jittered delay
+
     UNAUTHENTICATED = 4401  # not logged in, or the session ended: log in again, do not retry
     FORBIDDEN = 4403  # this login may not watch this customer: stop, do not retry
     UNKNOWN_PATH = 4404  # no WebSocket endpoint at this path: fix the URL, do not retry

@@ -11,12 +11,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
 from django.contrib.auth import get_user_model
 
 from realtime import presence, publish, registry
 from realtime.protocol import PresenceFrame, PresenceStatus, TypingFrame
+from realtime.threads import read_in_thread
 
 TYPING_MIN_INTERVAL = 1.0  # seconds between repeated identical typing frames from one socket
 
@@ -56,7 +56,7 @@ class RoomMember:
 
     async def _identity(self) -> Identity:
         if self.identity is None:
-            self.identity = await database_sync_to_async(identify)(
+            self.identity = await read_in_thread(identify)(
                 self.user_id, self.customer_id, watching=self.watching
             )
         return self.identity
@@ -71,18 +71,6 @@ class RoomMember:
         )
         online = await presence.store().put(self.customer_id, self.channel_name, self.entry)
         await self._announce(online)
-
-    async def refresh(self) -> None:
-        """Extend this socket's entry (pings and periodic checks), so it outlives no process."""
-        if self.entry is not None and self.identity is not None:
-            identity = self.identity
-            self.entry = presence.entry_for(
-                user_key=identity.user_key,
-                name=identity.name,
-                role=identity.role,
-                status=self.entry["status"],
-            )
-            await presence.store().put(self.customer_id, self.channel_name, self.entry)
 
     async def leave(self) -> None:
         if self.entry is None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connections
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from realtime.models import CustomerSequence
 
@@ -33,3 +37,17 @@ def current(customer_id: int) -> tuple[int, int]:
         .first()
     )
     return row or (0, 0)
+
+
+def with_position(customers: QuerySet[Any]) -> tuple[int, int, int] | None:
+    """(customer id, last seq, pruned through) of the query's first customer, in one query."""
+    counter = CustomerSequence.objects.filter(customer_id=OuterRef("pk"))
+    row = (
+        customers.annotate(
+            last_seq=Coalesce(Subquery(counter.values("last_seq")[:1]), Value(0)),
+            pruned_through=Coalesce(Subquery(counter.values("pruned_through")[:1]), Value(0)),
+        )
+        .values_list("pk", "last_seq", "pruned_through")
+        .first()
+    )
+    return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None

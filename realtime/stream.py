@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from channels.db import database_sync_to_async
-
 from realtime import sequence
 from realtime.models import OutboxEvent
 from realtime.protocol import ChangeFrame, ServerFrame
+from realtime.threads import read_in_thread
 
 REPLAY_BATCH = 500
 
@@ -30,15 +29,19 @@ def read_frames(customer_id: int, after: int, upto: int, *, topics: set[str] | N
     return [row.as_frame() for row in rows.order_by("seq")[:REPLAY_BATCH]]
 
 
-_read_frames = database_sync_to_async(read_frames)
-_position = database_sync_to_async(sequence.current)
+# Reads only: they may run beside each other on the executor's threads rather than queue on
+# the one thread database_sync_to_async uses by default.
+_read_frames = read_in_thread(read_frames)
+_position = read_in_thread(sequence.current)
 
 
 class Stream:
-    def __init__(self, customer_id: int, cursor: int, send: Send) -> None:
+    def __init__(self, customer_id: int, cursor: int, send: Send, *, pruned_through: int = 0) -> None:
         self.customer_id = customer_id
         self.cursor = cursor
         self.send = send
+        # As of the handshake; it only grows, and a replay re-checks it.
+        self.pruned_through = pruned_through
         # topic -> floor: frames of the topic at or below it are not sent
         self.floors: dict[str, int] = {}
 
@@ -48,21 +51,26 @@ class Stream:
 
     async def subscribe(self, topics: list[str], since: int | None) -> None:
         """Add topics from `since` (or from the cursor), then say `subscribed`: its seq is the
-        cursor after the backlog, so every change up to it has been sent when it arrives."""
-        last_seq, pruned_through = await _position(self.customer_id)
-        if since is not None and since > last_seq:
-            await self.resync(f"since={since} is ahead of the latest seq {last_seq}", last_seq)
-            return
-        if since is not None and since < pruned_through:
-            await self.resync(f"changes after seq {since} are no longer retained", last_seq)
+        cursor after the backlog, so every change up to it has been sent when it arrives.
+
+        Resuming from the socket's own position (the usual reconnect) reads nothing."""
+        last_seq = self.cursor
+        if since is not None and since > self.cursor:
+            # The client knows of changes after this socket's start: ask where the customer is.
+            last_seq, self.pruned_through = await _position(self.customer_id)
+            if since > last_seq:
+                await self.resync(f"since={since} is ahead of the latest seq {last_seq}", last_seq)
+                return
+        if since is not None and since < self.pruned_through:
+            await self.resync(f"changes after seq {since} are no longer retained", max(last_seq, self.cursor))
             return
         floor = self.cursor if since is None else since
         for topic in topics:
             self.floors[topic] = floor
         if floor < self.cursor:  # backlog of the newly added topics, up to where the socket is
             await self.replay(floor, self.cursor, only=set(topics))
-            _last, pruned_through = await _position(self.customer_id)
-            if pruned_through > floor:  # retention ran during the replay: part of it may be gone
+            _last, self.pruned_through = await _position(self.customer_id)
+            if self.pruned_through > floor:  # retention ran during the replay: part of it may be gone
                 await self.resync(f"changes after seq {floor} are no longer retained", self.cursor)
         await self.catch_up(last_seq)
         await self.send({"type": "subscribed", "topics": self.topics, "seq": self.cursor})
@@ -72,8 +80,10 @@ class Stream:
             self.floors.pop(topic, None)
         await self.send({"type": "subscribed", "topics": self.topics, "seq": self.cursor})
 
-    async def receive(self, frames: Iterable[ChangeFrame]) -> None:
-        """Frames from the channel layer: drop repeats, fill gaps from the outbox first."""
+    async def receive(self, frames: Iterable[ChangeFrame]) -> int:
+        """Frames from the channel layer or the hub: drop repeats, fill gaps from the outbox
+        first. Returns how many of them this socket still lacked."""
+        lacked = 0
         for frame in frames:
             seq = frame["seq"]
             if seq <= self.cursor:
@@ -83,6 +93,8 @@ class Stream:
                 if seq <= self.cursor:
                     continue
             await self.deliver(frame)
+            lacked += 1
+        return lacked
 
     async def deliver(self, frame: ChangeFrame) -> None:
         floor = self.floors.get(frame["topic"])

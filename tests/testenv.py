@@ -18,5 +18,7 @@ for name, value in {
     "FAST_PASSWORD_HASHER": "1",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "LOG_LEVEL": "WARNING",
+    # The hub's tailer, fast: tests wait for repairs and cross-process changes.
+    "REALTIME_TAIL_INTERVAL_SECONDS": "0.1",
 }.items():
     os.environ.setdefault(name, value)

@@ -6,6 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
+from realtime import hub as hub_module
 from tests.realtime import helpers
 
 
@@ -40,6 +41,15 @@ def frames_recorded_by_this_test():
     yield
     for frame in helpers.RECORDED[start:]:
         helpers.check_frame(frame)
+
+
+@pytest.fixture(autouse=True)
+async def fresh_hub():
+    """Each test has its own event loop (and maybe settings): the hub starts with the test's
+    first socket and stops with the test."""
+    await hub_module.reset()
+    yield
+    await hub_module.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ each test's share of the stream when it ends.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from config.asgi import application
-from realtime import protocol, registry
+from realtime import protocol, registry, sequence
 
 TOPICS = tuple(registry.topics())
 
@@ -190,13 +191,20 @@ class Socket:
         return frames
 
     async def until_pong(self, timeout: float = 5) -> list[dict[str, Any]]:
-        """Ping and return every frame before the pong: the server catches up first, so these
-        are all the changes the socket is owed."""
-        await self.send({"type": "ping"})
-        frames = []
-        while (frame := await self.recv(timeout))["type"] != "pong":
-            frames.append(frame)
-        return frames
+        """Every frame until the socket has handled every change committed so far: ping until
+        a pong says the socket's position is the customer's latest seq (frames still on their
+        way through the layer, or lost and repaired by the hub, come before it)."""
+        latest, _pruned = await sync_to_async(sequence.current)(self.hello["customer"])
+        frames: list[dict[str, Any]] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            await self.send({"type": "ping"})
+            while (frame := await self.recv(timeout))["type"] != "pong":
+                frames.append(frame)
+            if frame["seq"] >= latest:
+                return frames
+            assert asyncio.get_running_loop().time() < deadline, f"stuck at {frame['seq']} < {latest}"
+            await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         """Disconnect (also after a server close, so the consumer's disconnect handler runs)."""

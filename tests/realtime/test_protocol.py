@@ -59,6 +59,7 @@ async def test_subscribe_unsubscribe_and_ping(people, sockets):
     assert await socket.expect("subscribed") == {"type": "subscribed", "topics": ["jobs"], "seq": seq + 1}
     await post(alice, "after unsubscribing")
     # {"type": "pong", "seq": 42}: the socket handled seq + 2 but sent nothing for it.
+    assert await socket.until_pong() == []
     await socket.send({"type": "ping"})
     assert await socket.recv() == {"type": "pong", "seq": seq + 2}
 

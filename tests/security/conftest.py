@@ -1,8 +1,9 @@
 from tests.realtime.conftest import (
     close_pool_thread_connections,
     frames_recorded_by_this_test,
+    fresh_hub,
     people,
     sockets,
 )
 
-__all__ = ["close_pool_thread_connections", "frames_recorded_by_this_test", "people", "sockets"]
+__all__ = ["close_pool_thread_connections", "frames_recorded_by_this_test", "fresh_hub", "people", "sockets"]

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from crm import services
 from crm.models import Customer
 from realtime.bulk import sync_update
+from realtime.hub import hub
 from tests.realtime import helpers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -193,13 +194,19 @@ async def test_moving_the_login_with_the_bulk_path_closes_the_old_users_socket(p
     assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
 
 
-async def test_an_expired_session_closes_the_socket_on_the_next_check(people, sockets):
-    alice, _bob, _staff = people
+async def test_an_expired_session_closes_the_socket_at_the_hubs_next_sweep(people, sockets, settings):
+    """Nothing announces an expiry: the hub's sweep, which re-checks every socket of the process
+    in a few queries, finds it."""
+    settings.REALTIME_CHECK_INTERVAL = 0.2
+    alice, bob, _staff = people
     cookie = await helpers.session_cookie(alice.portal_user)
     socket = await sockets(alice.portal_user, cookie=cookie)
+    others = [await sockets(alice.portal_user), await sockets(bob.portal_user)]
     await sync_to_async(import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key=cookie).delete)()
-    await socket.send({"type": "ping"})
     assert await socket.expect_close() == 4401  # logged out: the client goes to the login page
+    for other in others:  # other logins are untouched
+        assert await other.until_pong() == []
+    assert hub().stats.closed_by_sweep == 1
 
 
 async def test_deleting_the_customer_sends_the_deletes_then_closes_its_sockets(
