@@ -1,6 +1,6 @@
 // @ts-check
-// How the portal's scripts talk HTTP to their own server, in one place (the realtime client
-// uses it; static/portal/ is to follow): same-origin credentials, the CSRF token
+// How the portal's scripts talk HTTP to their own server, in one place for the realtime client
+// and the customer actions (static/portal/actions.js): same-origin credentials, the CSRF token
 // from <meta name="csrf-token"> on every POST, and one rule for "the session ended": a 401, or
 // a redirect that lands on the login page.
 
