@@ -10,9 +10,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import pytest
+
 from tests.conftest import ROOT, missing_service
 
 JS_TESTS = sorted((ROOT / "tests" / "js").glob("*.test.mjs"))
+MAX_JS_LINES = 250  # small modules with one job each (STYLE.md, "Client code")
+JS_MODULES = sorted(
+    path
+    for path in [*(ROOT / "static").rglob("*.js"), *(ROOT / "tests" / "js").glob("*.mjs")]
+    if "vendor" not in path.relative_to(ROOT).parts
+)
 
 
 def test_client_unit_tests_pass():
@@ -31,3 +39,11 @@ def test_client_unit_tests_pass():
     assert result.returncode == 0, (
         f"node --test failed (exit {result.returncode}):\n{result.stdout}{result.stderr}"
     )
+
+
+@pytest.mark.parametrize("path", JS_MODULES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_client_module_is_small_and_type_checked(path):
+    lines = path.read_text().splitlines()
+    assert len(lines) <= MAX_JS_LINES, f"{len(lines)} lines: split it along a seam"
+    if path.suffix == ".js":
+        assert lines[0] == "// @ts-check", "every client module starts with // @ts-check"
