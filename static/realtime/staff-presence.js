@@ -1,45 +1,55 @@
-// Staff side of presence: on a customer's admin page, show whether the customer has the portal
-// open and is typing, and tell the customer's portal that staff are here and typing.
-(function () {
-  "use strict";
-  const panel = document.getElementById("portal-presence");
-  if (!panel) return;
-  const text = panel.querySelector(".portal-presence-text");
-  const customerId = panel.dataset.customer;
-  let socket = null;
+// @ts-check
+// Staff side of presence (docs/protocol.md, "Presence and typing"): on a customer's admin page
+// (templates/admin/crm/customer/change_form.html), show whether the customer has the portal open
+// and is typing, and tell the customer's portal that staff are here and typing. The socket is
+// the portal client's Connection (same backoff, heartbeat and resume rules), watching that
+// customer with `?customer=<id>`; it stays open while the tab is hidden (staff show as "away").
+
+import { readConfig } from "./config.js";
+import { Connection, socketUrl } from "./connection.js";
+import { followPageLifecycle } from "./lifecycle.js";
+import { browserClock } from "./timers.js";
+
+const TYPING_IDLE_MS = 3000; // staff stopped typing: say so after this pause
+
+/** @typedef {import("./frames.js").PresenceFrame["online"]} Online */
+
+/** @param {HTMLElement} panel `#portal-presence`, with `data-customer` */
+function showPresence(panel) {
+  const text = /** @type {HTMLElement} */ (panel.querySelector(".portal-presence-text"));
+  /** @type {Online} */
   let online = {};
+  /** @type {string | null} */
   let typingName = null;
-  let retry = 1000;
-  let typingTimer = null;
-  let sentTyping = false;
+
+  /**
+   * @param {string} state
+   * @param {string} words
+   */
+  function show(state, words) {
+    panel.dataset.state = state;
+    text.textContent = words;
+  }
 
   function render() {
     const customers = Object.values(online).filter((person) => person.role === "customer");
-    if (typingName) {
-      panel.dataset.state = "typing";
-      text.textContent = `Portal: ${typingName} is typing…`;
-    } else if (customers.length) {
-      panel.dataset.state = "online";
-      text.textContent = `Portal: ${customers.map((p) => `${p.name} (${p.status})`).join(", ")} online`;
-    } else {
-      panel.dataset.state = "offline";
-      text.textContent = "Portal: the customer is not online";
-    }
+    if (typingName) show("typing", `Portal: ${typingName} is typing…`);
+    else if (customers.length) show("online", `Portal: ${customers.map((p) => `${p.name} (${p.status})`).join(", ")} online`);
+    else show("offline", "Portal: the customer is not online");
   }
 
-  function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
-  }
+  const here = () => /** @type {"away" | "active"} */ (document.hidden ? "away" : "active");
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/ws/realtime/?customer=${encodeURIComponent(customerId)}`);
-    socket.addEventListener("message", (event) => {
-      const frame = JSON.parse(event.data);
+  const connection = new Connection({
+    url: socketUrl(location, "/ws/realtime/", { customer: panel.dataset.customer || "" }),
+    WebSocket,
+    clock: browserClock,
+    isOnline: () => navigator.onLine !== false,
+    config: readConfig(null),
+    onFrame(frame) {
       if (frame.type === "hello") {
-        retry = 1000;
-        send({ type: "subscribe", topics: ["messages"] });
-        send({ type: "presence", status: document.hidden ? "away" : "active" });
+        connection.send({ type: "subscribe", topics: ["messages"] });
+        connection.send({ type: "presence", status: here() });
       } else if (frame.type === "presence") {
         online = frame.online;
         render();
@@ -47,35 +57,34 @@
         typingName = frame.typing ? frame.name : null;
         render();
       }
-    });
-    socket.addEventListener("close", (event) => {
+    },
+    onStatus(status) {
+      if (status === "open" || status === "idle") return;
       online = {};
-      if (event.code === 4401 || event.code === 4403) {
-        panel.dataset.state = "error";
-        text.textContent = "Portal presence unavailable (no permission)";
-        return;
-      }
-      panel.dataset.state = "connecting";
-      text.textContent = "Portal: reconnecting…";
-      setTimeout(connect, retry + Math.random() * retry);
-      retry = Math.min(retry * 2, 30000);
-    });
-  }
+      typingName = null;
+      if (status === "stopped") show("error", "Portal presence unavailable (no permission)");
+      else if (status !== "connecting") show("connecting", "Portal: reconnecting…");
+    },
+  });
 
   // Staff typing a message body on this page: tell the customer's portal, then stop after a pause.
+  let sentTyping = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let typingTimer;
   document.addEventListener("input", (event) => {
-    if (!(event.target instanceof HTMLTextAreaElement) || !/body$/.test(event.target.name)) return;
-    if (!sentTyping) {
-      send({ type: "typing", typing: true });
-      sentTyping = true;
-    }
+    const field = event.target;
+    if (!(field instanceof HTMLTextAreaElement) || !/body$/.test(field.name)) return;
+    if (!sentTyping) sentTyping = connection.send({ type: "typing", typing: true });
     clearTimeout(typingTimer);
     typingTimer = setTimeout(() => {
-      send({ type: "typing", typing: false });
+      connection.send({ type: "typing", typing: false });
       sentTyping = false;
-    }, 3000);
+    }, TYPING_IDLE_MS);
   });
-  document.addEventListener("visibilitychange", () => send({ type: "presence", status: document.hidden ? "away" : "active" }));
-  setInterval(() => send({ type: "ping" }), 25000);
-  connect();
-})();
+  document.addEventListener("visibilitychange", () => connection.send({ type: "presence", status: here() }));
+  followPageLifecycle(connection, { window, document, pauseWhenHidden: false });
+  connection.connect();
+}
+
+const panel = document.getElementById("portal-presence");
+if (panel) showPresence(panel);
