@@ -12,8 +12,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Not editable: the project installs no package of its own (it runs from this directory), and
+# setuptools warns about every editable install of one.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -45,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fanout
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles build *.egg-info .pytest_cache .ruff_cache
