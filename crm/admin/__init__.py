@@ -1,8 +1,9 @@
 """The staff CRM, in the Django admin.
 
 Every write goes through `crm.services`: change forms through their `apply` (`crm.admin.forms`),
-actions one object at a time with each refusal reported (`crm.admin.actions`). A record's
-customer is fixed once it exists. Staff rights come from the "Staff" group (`crm.roles`).
+run once per save by `ServiceFormAdmin` (`crm.admin.service_admin`); actions one object at a time
+with each refusal reported (`crm.admin.actions`). A record's customer is fixed once it exists.
+Staff rights come from the "Staff" group (`crm.roles`).
 """
 
 from __future__ import annotations
@@ -11,21 +12,14 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from crm import services
 from crm.admin.actions import domain_action, job_status_action, points_form_action
-from crm.admin.forms import (
-    CustomerForm,
-    InvoiceForm,
-    JobForm,
-    LoyaltyTransactionForm,
-    MessageForm,
-    ServiceForm,
-)
+from crm.admin.forms import CustomerForm, InvoiceForm, JobForm, LoyaltyTransactionForm, MessageForm
 from crm.admin.inlines import InvoiceInline, JobInline, LoyaltyInline, MessageInline, NewMessageInline
+from crm.admin.service_admin import ServiceFormAdmin, acting_user
 from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message, User
 from crm.selectors import with_points_balance
 
@@ -33,15 +27,6 @@ from crm.selectors import with_points_balance
 QUICK_BONUS_POINTS = 50
 
 admin.site.register(User, UserAdmin)
-
-
-class ServiceFormAdmin(admin.ModelAdmin):
-    """Saves the change form through `form.apply` instead of `obj.save()`."""
-
-    def save_model(self, request: HttpRequest, obj: models.Model, form: ServiceForm, change: bool) -> None:
-        saved = form.apply(user=request.user)
-        obj.pk = saved.pk
-        obj.refresh_from_db()
 
 
 # --- customer -----------------------------------------------------------------------------------------
@@ -99,7 +84,10 @@ class CustomerAdmin(ServiceFormAdmin):
         # NewMessageForm has checked the body against the service's rules.
         for message in formset.save(commit=False):
             services.post_message(
-                customer=form.instance, body=message.body, author=request.user, direction=message.direction
+                customer=form.instance,
+                body=message.body,
+                author=acting_user(request),
+                direction=message.direction,
             )
 
 
