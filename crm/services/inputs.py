@@ -1,5 +1,4 @@
-"""Checks of the values domain actions take (bad input is a `DomainError`, never a database error), and
-writing only the fields that changed."""
+"""Checks of the values domain actions take: bad input is a `DomainError`, never a database error."""
 
 from __future__ import annotations
 
@@ -70,17 +69,3 @@ def past_moment(moment: dt.datetime, *, what: str) -> dt.datetime:
     if moment > timezone.now():
         raise DomainError(f"The {what} is in the future.", code="in_future")
     return moment
-
-
-def changed_fields(instance: models.Model, values: dict[str, Any]) -> list[str]:
-    """The fields whose new value differs from the instance's."""
-    return [field for field, value in values.items() if getattr(instance, field) != value]
-
-
-def save_changes(instance: models.Model, values: dict[str, Any], changed: list[str]) -> None:
-    """Write only the changed fields (and the timestamp), so a save never rewrites the rest."""
-    if not changed:
-        return
-    for field in changed:
-        setattr(instance, field, values[field])
-    instance.save(update_fields=[*changed, "updated_at"])
