@@ -33,7 +33,7 @@ admin.site.register(User, UserAdmin)
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceFormAdmin):
+class CustomerAdmin(ServiceFormAdmin[Customer]):
     form = CustomerForm
     list_display = ("name", "email", "phone", "portal_user", "balance", "created_at")
     list_select_related = ("portal_user",)
@@ -69,7 +69,7 @@ class CustomerAdmin(ServiceFormAdmin):
         points_form_action("adjust_points", "Adjust points…", LoyaltyTransaction.Kind.ADJUSTMENT),
     )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         return with_points_balance(super().get_queryset(request))
 
     @admin.display(description="Points", ordering="balance")
@@ -95,7 +95,7 @@ class CustomerAdmin(ServiceFormAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(ServiceFormAdmin):
+class JobAdmin(ServiceFormAdmin[Job]):
     form = JobForm
     list_display = ("scheduled_start", "service_type", "customer", "technician", "status")
     list_select_related = ("customer",)
@@ -141,7 +141,7 @@ class JobAdmin(ServiceFormAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceFormAdmin):
+class InvoiceAdmin(ServiceFormAdmin[Invoice]):
     form = InvoiceForm
     list_display = ("number", "customer", "total", "status", "due_date", "sent_at", "paid_at")
     list_select_related = ("customer",)
@@ -196,7 +196,7 @@ class InvoiceAdmin(ServiceFormAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ServiceFormAdmin):
+class MessageAdmin(ServiceFormAdmin[Message]):
     form = MessageForm
     list_display = ("created_at", "customer", "direction", "__str__", "author", "read_at", "deleted_at")
     list_select_related = ("customer", "author")
@@ -250,7 +250,7 @@ class MessageAdmin(ServiceFormAdmin):
 
 
 @admin.register(LoyaltyTransaction)
-class LoyaltyTransactionAdmin(ServiceFormAdmin):
+class LoyaltyTransactionAdmin(ServiceFormAdmin[LoyaltyTransaction]):
     form = LoyaltyTransactionForm
     list_display = ("created_at", "customer", "kind", "points", "description", "job")
     list_select_related = ("customer", "job__customer")

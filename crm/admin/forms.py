@@ -8,7 +8,7 @@ services refuse cannot be saved.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,8 +20,10 @@ from crm.services import DomainError
 from crm.services.invoices import EDITABLE_FIELDS as INVOICE_FIELDS
 from crm.services.jobs import DETAIL_FIELDS as JOB_DETAIL_FIELDS
 
+_M = TypeVar("_M", bound=models.Model)
 
-class ServiceForm(forms.ModelForm):
+
+class ServiceForm(forms.ModelForm[_M]):
     """A model form whose save is `apply`.
 
     `apply` reads `cleaned_data` and `changed_data` (never `self.instance`'s fields, which the
@@ -31,7 +33,7 @@ class ServiceForm(forms.ModelForm):
 
     refusal: DomainError | None = None
 
-    def apply(self, *, user: User) -> models.Model:
+    def apply(self, *, user: User) -> _M:
         raise NotImplementedError
 
     def clean(self) -> dict[str, Any] | None:
@@ -45,7 +47,7 @@ class ServiceForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in names if name in self.changed_data}
 
 
-class CustomerForm(ServiceForm):
+class CustomerForm(ServiceForm[Customer]):
     class Meta:
         model = Customer
         fields = ("name", "email", "phone", "address", "preferences", "portal_user")
@@ -72,7 +74,7 @@ class CustomerForm(ServiceForm):
         return customer
 
 
-class JobForm(ServiceForm):
+class JobForm(ServiceForm[Job]):
     class Meta:
         model = Job
         fields = (
@@ -114,7 +116,7 @@ class JobForm(ServiceForm):
         return job
 
 
-class InvoiceForm(ServiceForm):
+class InvoiceForm(ServiceForm[Invoice]):
     number = forms.CharField(
         max_length=32, required=False, help_text="Leave blank on a new invoice for the next free number."
     )
@@ -154,7 +156,7 @@ class InvoiceForm(ServiceForm):
         raise DomainError("An invoice cannot go back to draft.", code="not_draft")
 
 
-class MessageForm(ServiceForm):
+class MessageForm(ServiceForm[Message]):
     is_read = forms.BooleanField(required=False, label="Read")
     is_deleted = forms.BooleanField(
         required=False, label="Deleted", help_text="Customers stop seeing a deleted message; the row stays."
@@ -187,7 +189,7 @@ class MessageForm(ServiceForm):
         return message
 
 
-class NewMessageForm(forms.ModelForm):
+class NewMessageForm(forms.ModelForm[Message]):
     """The customer page's "write a message" form; `CustomerAdmin.save_formset` posts it."""
 
     # The service's limit, checked here so that a long message is a form error, not a 500.
@@ -198,7 +200,7 @@ class NewMessageForm(forms.ModelForm):
         fields = ("direction", "body")
 
 
-class LoyaltyTransactionForm(ServiceForm):
+class LoyaltyTransactionForm(ServiceForm[LoyaltyTransaction]):
     # Not the model's `points`: a redemption is entered as the (positive) points taken, and the
     # services give the sign; the model's sign constraints would refuse it before they could.
     amount = forms.IntegerField(

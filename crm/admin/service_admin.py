@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -13,6 +13,8 @@ from crm.admin.forms import ServiceForm
 from crm.models import User
 from crm.services import DomainError
 
+_M = TypeVar("_M", bound=models.Model)
+
 
 def acting_user(request: HttpRequest) -> User:
     """The staff member saving (the admin lets no one else reach a change form)."""
@@ -21,7 +23,7 @@ def acting_user(request: HttpRequest) -> User:
     return request.user
 
 
-class ServiceFormAdmin(admin.ModelAdmin):
+class ServiceFormAdmin(admin.ModelAdmin[_M]):
     """Saves the change form through `form.apply` instead of `obj.save()`.
 
     Django runs an admin POST in one transaction. A `DomainError` from the save (the form's
@@ -30,7 +32,7 @@ class ServiceFormAdmin(admin.ModelAdmin):
     nothing: no row, no outbox event, no log entry.
     """
 
-    def __init__(self, model: type[models.Model], admin_site: admin.AdminSite) -> None:
+    def __init__(self, model: type[_M], admin_site: admin.AdminSite) -> None:
         super().__init__(model, admin_site)
         self._refusals: dict[HttpRequest, DomainError] = {}
 
@@ -52,15 +54,15 @@ class ServiceFormAdmin(admin.ModelAdmin):
                 del self._refusals[request]
 
     def get_form(
-        self, request: HttpRequest, obj: models.Model | None = None, change: bool = False, **kwargs: Any
-    ) -> type[ServiceForm]:
+        self, request: HttpRequest, obj: _M | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ServiceForm[_M]]:
         form = super().get_form(request, obj, change, **kwargs)
         if not issubclass(form, ServiceForm):
             raise TypeError(f"{type(self).__name__}.form must be a ServiceForm.")
         form.refusal = self._refusals.get(request)  # a class made for this request
         return form
 
-    def save_model(self, request: HttpRequest, obj: models.Model, form: ServiceForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: _M, form: ServiceForm[_M], change: bool) -> None:
         saved = form.apply(user=acting_user(request))
         obj.pk = saved.pk
         obj.refresh_from_db()

@@ -17,10 +17,17 @@ MAX_POINTS = 2**31 - 1
 _WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
+def _column(model: type[models.Model], field: str) -> models.Field[Any, Any]:
+    column = model._meta.get_field(field)
+    if not isinstance(column, models.Field):
+        raise TypeError(f"{model.__name__}.{field} is a relation, not a column.")
+    return column
+
+
 def clean_text(value: str | None, model: type[models.Model], field: str, *, label: str) -> str:
     """`value` stripped, refused when longer than the column holds."""
     text = (value or "").strip()
-    max_length = model._meta.get_field(field).max_length
+    max_length = _column(model, field).max_length
     if max_length is not None and len(text) > max_length:
         raise DomainError(f"The {label} is at most {max_length} characters.", code="too_long")
     return text
@@ -39,7 +46,9 @@ def whole_points(points: Any) -> int:
 
 def amount(total: Any, model: type[models.Model], field: str) -> Decimal:
     """A money amount rounded to the column's places, refused when not finite, negative or too large."""
-    column = model._meta.get_field(field)
+    column = _column(model, field)
+    if not isinstance(column, models.DecimalField):
+        raise TypeError(f"{model.__name__}.{field} is not a decimal column.")
     places = Decimal(1).scaleb(-column.decimal_places)
     largest = Decimal(10) ** (column.max_digits - column.decimal_places) - places
     if isinstance(total, bool):
