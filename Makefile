@@ -20,9 +20,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Development settings for every manage.py command and daphne, written once: DEBUG on and a key
+# of this clone's own. Git-ignored; variables set in the environment win over it.
+.env: | $(BIN)/python
+	@printf '%s\n' '# Written by `make run` for development; variables set in the environment win.' \
+		'DEBUG=1' "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env: DEBUG=1 and a development SECRET_KEY"
+
 # The embedded default: SQLite and the in-memory channel layer, one daphne process.
 run: export DEBUG ?= 1
-run: $(STAMP)
+run: $(STAMP) .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo ""
