@@ -1,6 +1,7 @@
-# Two commands from a fresh clone: `make run` and `make test` (see README.md).
+# Two commands from a fresh clone: `make run` and `make test` (see README.md). Another Python in
+# a venv of its own: `make test PYTHON=python3.13 VENV=.venv-3.13` (.ci/run tests two).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
@@ -55,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fanout
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-* db.sqlite3 staticfiles build *.egg-info .pytest_cache .ruff_cache
