@@ -1,6 +1,7 @@
-# Two commands from a fresh clone: `make run` and `make test` (see README.md).
+# Two commands from a fresh clone: `make run` and `make test` (see README.md). Another Python in
+# a venv of its own: `make test PYTHON=python3.13 VENV=.venv-3.13` (.ci/run tests two).
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
@@ -12,15 +13,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Not editable: the project installs no package of its own (it runs from this directory), and
+# setuptools warns about every editable install of one.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Development settings for every manage.py command and daphne, written once: DEBUG on and a key
+# of this clone's own. Git-ignored; variables set in the environment win over it.
+.env: | $(BIN)/python
+	@printf '%s\n' '# Written by `make run` for development; variables set in the environment win.' \
+		'DEBUG=1' "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env: DEBUG=1 and a development SECRET_KEY"
+
 # The embedded default: SQLite and the in-memory channel layer, one daphne process.
 run: export DEBUG ?= 1
-run: $(STAMP)
+run: $(STAMP) .env
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo ""
@@ -36,6 +46,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -45,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fanout
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-* db.sqlite3 staticfiles build *.egg-info .pytest_cache .ruff_cache

@@ -1,7 +1,8 @@
 """Settings, read from the environment (12-factor).
 
 With nothing set this is the embedded default: SQLite and the in-memory channel layer, one
-process. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL; see README.md.
+process. Production sets DATABASE_URL (PostgreSQL) and REDIS_URL; see README.md. A local `.env`
+file (`make run` writes one for development) fills in variables the environment leaves unset.
 """
 
 from __future__ import annotations
@@ -10,9 +11,21 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+# Django's generic classes subscriptable at run time (`class JobAdmin(ModelAdmin[Job])`), as the
+# type checker sees them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Before anything reads the environment; a variable set there wins over the file's. ENV_FILE names
+# another file, or none when empty (tests/testenv.py, so a developer's .env cannot leak into tests).
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False)
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -26,7 +26,7 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
 
 
-def default_preferences() -> dict:
+def default_preferences() -> dict[str, str | bool]:
     return {
         "contact_channel": "email",
         "notify_appointments": True,
@@ -188,11 +188,12 @@ class Message(TransactionalSave):
         return f"{self.get_direction_display()}: {preview}"
 
 
-class LoyaltyQuerySet(models.QuerySet):
+class LoyaltyQuerySet(models.QuerySet["LoyaltyTransaction"]):
     """The points ledger. A balance is the sum of the rows' points, 0 for none: defined here only."""
 
     def balance(self) -> int:
-        return self.aggregate(total=Coalesce(Sum("points"), 0))["total"]
+        total: int = self.aggregate(total=Coalesce(Sum("points"), 0))["total"]
+        return total
 
     def balance_subquery(self, customer: OuterRef) -> Coalesce:
         """The same sum for each row of an outer customer query, as one subquery.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,16 +20,23 @@ PRODUCTION = {
 }
 
 
-def run(code_or_args: str | list[str], **env: str) -> subprocess.CompletedProcess:
-    """Python with only these variables set (plus what it needs to start), from the project root."""
+def run(
+    code_or_args: str | list[str], *, root: Path = ROOT, project_env_file: bool = False, **env: str
+) -> subprocess.CompletedProcess:
+    """Python with only these variables set (plus what it needs to start), from the project root.
+
+    Settings read no .env file unless ENV_FILE is given, or `project_env_file` lets them look for
+    the project's own as they do in a clone: this checkout's must not change what is tested.
+    """
     clean = {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        **({} if project_env_file else {"ENV_FILE": ""}),
     }
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, *args], cwd=root, env={**clean, **env}, capture_output=True, text=True, timeout=60
     )
 
 
@@ -127,6 +135,50 @@ def test_secret_key_is_required_unless_debugging():
         "DEBUG": True,
         "ALLOWED_HOSTS": ["localhost", "127.0.0.1", "[::1]"],
     }
+
+
+def test_an_env_file_fills_in_what_the_environment_leaves_unset(tmp_path):
+    env_file = tmp_path / "local.env"
+    key = "from-the-file-k7Qzv2Lr9pX4wTn8bY1mC6hF3sJ0dG5eA"
+    env_file.write_text(f"# a comment\nDEBUG=1\nSECRET_KEY={key}\nTIME_ZONE=Europe/Paris\n")
+    found = settings_of("DEBUG", "SECRET_KEY", "TIME_ZONE", ENV_FILE=str(env_file), TIME_ZONE="UTC")
+    assert found == {"DEBUG": True, "SECRET_KEY": key, "TIME_ZONE": "UTC"}  # the environment wins
+    assert settings_of("DEBUG", ENV_FILE=str(env_file), DEBUG="0") == {"DEBUG": False}
+
+
+def copy_of_the_project(to: Path) -> Path:
+    """What a clone holds to run manage.py, without this checkout's .env, venv or database."""
+    for name in ("config", "crm", "realtime", "portal", "templates", "static"):
+        shutil.copytree(ROOT / name, to / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("manage.py", "Makefile", "pyproject.toml"):
+        shutil.copy2(ROOT / name, to / name)
+    return to
+
+
+def test_manage_py_runs_in_a_clone_where_make_run_wrote_its_env_and_refuses_without_it(tmp_path):
+    clone = copy_of_the_project(tmp_path)
+    show = ["manage.py", "shell", "-c", "from django.conf import settings; print(settings.DEBUG)"]
+
+    refused = run(show, root=clone, project_env_file=True)
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set" in refused.stderr
+
+    # `make run` writes .env first (with this test's Python for the key).
+    make_env = ["make", "--no-print-directory", ".env", f"VENV={sys.prefix}"]
+    written = subprocess.run(make_env, cwd=clone, capture_output=True, text=True, timeout=60)
+    assert written.returncode == 0, written.stderr
+    values = dict(
+        line.split("=", 1) for line in (clone / ".env").read_text().splitlines() if not line.startswith("#")
+    )
+    assert values["DEBUG"] == "1" and len(values["SECRET_KEY"]) >= 50
+    subprocess.run(make_env, cwd=clone, check=True, capture_output=True, timeout=60)
+    assert (clone / ".env").read_text().splitlines()[-1] == f"SECRET_KEY={values['SECRET_KEY']}"  # kept
+
+    shell = run(show, root=clone, project_env_file=True)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.splitlines()[-1] == "True"
+    check = run(["manage.py", "check"], root=clone, project_env_file=True)
+    assert check.returncode == 0, check.stderr
 
 
 def test_hosts_and_trusted_origins_are_lists():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 for name, value in {
+    "ENV_FILE": "",  # not the developer's .env (DEBUG on, their key): tests set what they need
     "SECRET_KEY": "test-only-secret-key-not-for-production",
     "SECURE_SSL_REDIRECT": "0",
     "SESSION_COOKIE_SECURE": "0",

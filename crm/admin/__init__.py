@@ -1,8 +1,9 @@
 """The staff CRM, in the Django admin.
 
 Every write goes through `crm.services`: change forms through their `apply` (`crm.admin.forms`),
-actions one object at a time with each refusal reported (`crm.admin.actions`). A record's
-customer is fixed once it exists. Staff rights come from the "Staff" group (`crm.roles`).
+run once per save by `ServiceFormAdmin` (`crm.admin.service_admin`); actions one object at a time
+with each refusal reported (`crm.admin.actions`). A record's customer is fixed once it exists.
+Staff rights come from the "Staff" group (`crm.roles`).
 """
 
 from __future__ import annotations
@@ -11,21 +12,14 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from crm import services
 from crm.admin.actions import domain_action, job_status_action, points_form_action
-from crm.admin.forms import (
-    CustomerForm,
-    InvoiceForm,
-    JobForm,
-    LoyaltyTransactionForm,
-    MessageForm,
-    NewMessageForm,
-    ServiceForm,
-)
+from crm.admin.forms import CustomerForm, InvoiceForm, JobForm, LoyaltyTransactionForm, MessageForm
+from crm.admin.inlines import InvoiceInline, JobInline, LoyaltyInline, MessageInline, NewMessageInline
+from crm.admin.service_admin import ServiceFormAdmin, acting_user
 from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message, User
 from crm.selectors import with_points_balance
 
@@ -35,83 +29,11 @@ QUICK_BONUS_POINTS = 50
 admin.site.register(User, UserAdmin)
 
 
-class ServiceFormAdmin(admin.ModelAdmin):
-    """Saves the change form through `form.apply` instead of `obj.save()`."""
-
-    def save_model(self, request: HttpRequest, obj: models.Model, form: ServiceForm, change: bool) -> None:
-        saved = form.apply(user=request.user)
-        obj.pk = saved.pk
-        obj.refresh_from_db()
-
-
 # --- customer -----------------------------------------------------------------------------------------
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """Rows listed on the customer page; each is edited on its own page, through its form."""
-
-    extra = 0
-    show_change_link = True
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return tuple(self.fields or ())
-
-
-class JobInline(ReadOnlyInline):
-    model = Job
-    fields = ("scheduled_start", "service_type", "technician", "status", "internal_notes")
-    ordering = ("-scheduled_start",)
-
-
-class InvoiceInline(ReadOnlyInline):
-    model = Invoice
-    fields = ("number", "total", "status", "due_date", "paid_at", "job")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("job__customer")
-
-
-class MessageInline(ReadOnlyInline):
-    model = Message
-    fields = ("created_at", "direction", "author", "body", "read_at", "deleted_at")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("author")
-
-
-class NewMessageInline(admin.StackedInline):
-    """Write to the customer from their page; saved through `post_message`."""
-
-    model = Message
-    form = NewMessageForm
-    fields = ("direction", "body")
-    extra = 1
-    max_num = 1
-    can_delete = False
-    verbose_name = "new message"
-    verbose_name_plural = "write a message"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).none()
-
-
-class LoyaltyInline(ReadOnlyInline):
-    model = LoyaltyTransaction
-    fields = ("created_at", "kind", "points", "description", "job", "invoice")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("job__customer", "invoice")
-
-
 @admin.register(Customer)
-class CustomerAdmin(ServiceFormAdmin):
+class CustomerAdmin(ServiceFormAdmin[Customer]):
     form = CustomerForm
     list_display = ("name", "email", "phone", "portal_user", "balance", "created_at")
     list_select_related = ("portal_user",)
@@ -147,7 +69,7 @@ class CustomerAdmin(ServiceFormAdmin):
         points_form_action("adjust_points", "Adjust points…", LoyaltyTransaction.Kind.ADJUSTMENT),
     )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         return with_points_balance(super().get_queryset(request))
 
     @admin.display(description="Points", ordering="balance")
@@ -162,7 +84,10 @@ class CustomerAdmin(ServiceFormAdmin):
         # NewMessageForm has checked the body against the service's rules.
         for message in formset.save(commit=False):
             services.post_message(
-                customer=form.instance, body=message.body, author=request.user, direction=message.direction
+                customer=form.instance,
+                body=message.body,
+                author=acting_user(request),
+                direction=message.direction,
             )
 
 
@@ -170,7 +95,7 @@ class CustomerAdmin(ServiceFormAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(ServiceFormAdmin):
+class JobAdmin(ServiceFormAdmin[Job]):
     form = JobForm
     list_display = ("scheduled_start", "service_type", "customer", "technician", "status")
     list_select_related = ("customer",)
@@ -216,7 +141,7 @@ class JobAdmin(ServiceFormAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceFormAdmin):
+class InvoiceAdmin(ServiceFormAdmin[Invoice]):
     form = InvoiceForm
     list_display = ("number", "customer", "total", "status", "due_date", "sent_at", "paid_at")
     list_select_related = ("customer",)
@@ -271,7 +196,7 @@ class InvoiceAdmin(ServiceFormAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ServiceFormAdmin):
+class MessageAdmin(ServiceFormAdmin[Message]):
     form = MessageForm
     list_display = ("created_at", "customer", "direction", "__str__", "author", "read_at", "deleted_at")
     list_select_related = ("customer", "author")
@@ -325,7 +250,7 @@ class MessageAdmin(ServiceFormAdmin):
 
 
 @admin.register(LoyaltyTransaction)
-class LoyaltyTransactionAdmin(ServiceFormAdmin):
+class LoyaltyTransactionAdmin(ServiceFormAdmin[LoyaltyTransaction]):
     form = LoyaltyTransactionForm
     list_display = ("created_at", "customer", "kind", "points", "description", "job")
     list_select_related = ("customer", "job__customer")

@@ -1,18 +1,18 @@
 """Admin forms whose save is a sequence of domain actions (`crm.services`).
 
-Each form spells its save out in `apply`, and tries those calls first in a savepoint that is
-always rolled back, so a refusal becomes a form error next to the fields rather than a server
-error after "Save": status fields stay editable, but a transition the services refuse cannot be
-saved.
+Each form spells its save out in `apply`, which `ServiceFormAdmin` runs once, in the admin's
+transaction. A refusal rolls the whole save back and becomes a form error next to the fields
+rather than a server error after "Save": status fields stay editable, but a transition the
+services refuse cannot be saved.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 
 from crm import services
 from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message, User
@@ -20,32 +20,26 @@ from crm.services import DomainError
 from crm.services.invoices import EDITABLE_FIELDS as INVOICE_FIELDS
 from crm.services.jobs import DETAIL_FIELDS as JOB_DETAIL_FIELDS
 
-
-class _TrialRun(Exception):
-    """Raised to roll back a form's trial run of its service calls."""
+_M = TypeVar("_M", bound=models.Model)
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceForm(forms.ModelForm[_M]):
     """A model form whose save is `apply`.
 
     `apply` reads `cleaned_data` and `changed_data` (never `self.instance`'s fields, which the
-    form overwrites after `clean`) and returns the saved row.
+    form overwrites after `clean`) and returns the saved row. When the services refused a save,
+    the admin shows the posted form again with `refusal` set, and the form reports it as its error.
     """
 
-    def apply(self, *, user: User | None) -> models.Model:
+    refusal: DomainError | None = None
+
+    def apply(self, *, user: User) -> _M:
         raise NotImplementedError
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        if not self.errors:
-            try:
-                with transaction.atomic():
-                    self.apply(user=None)
-                    raise _TrialRun
-            except DomainError as error:
-                raise ValidationError(error.message, code=error.code) from None
-            except _TrialRun:
-                pass
+        if self.refusal is not None:
+            raise ValidationError(self.refusal.message, code=self.refusal.code)
         return cleaned
 
     def changed(self, names: tuple[str, ...]) -> dict[str, Any]:
@@ -53,12 +47,12 @@ class ServiceForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in names if name in self.changed_data}
 
 
-class CustomerForm(ServiceForm):
+class CustomerForm(ServiceForm[Customer]):
     class Meta:
         model = Customer
         fields = ("name", "email", "phone", "address", "preferences", "portal_user")
 
-    def apply(self, *, user: User | None) -> Customer:
+    def apply(self, *, user: User) -> Customer:
         data = self.cleaned_data
         if self.instance.pk is None:
             # No domain action creates a customer: a new row has no history for a rule to guard.
@@ -80,7 +74,7 @@ class CustomerForm(ServiceForm):
         return customer
 
 
-class JobForm(ServiceForm):
+class JobForm(ServiceForm[Job]):
     class Meta:
         model = Job
         fields = (
@@ -95,7 +89,7 @@ class JobForm(ServiceForm):
             "internal_notes",
         )
 
-    def apply(self, *, user: User | None) -> Job:
+    def apply(self, *, user: User) -> Job:
         data = self.cleaned_data
         if self.instance.pk is None:
             job = services.schedule_job(
@@ -122,7 +116,7 @@ class JobForm(ServiceForm):
         return job
 
 
-class InvoiceForm(ServiceForm):
+class InvoiceForm(ServiceForm[Invoice]):
     number = forms.CharField(
         max_length=32, required=False, help_text="Leave blank on a new invoice for the next free number."
     )
@@ -135,7 +129,7 @@ class InvoiceForm(ServiceForm):
         super().__init__(*args, **kwargs)
         self.fields["number"].required = self.instance.pk is not None
 
-    def apply(self, *, user: User | None) -> Invoice:
+    def apply(self, *, user: User) -> Invoice:
         data = self.cleaned_data
         if self.instance.pk is None:
             return services.create_invoice(
@@ -162,7 +156,7 @@ class InvoiceForm(ServiceForm):
         raise DomainError("An invoice cannot go back to draft.", code="not_draft")
 
 
-class MessageForm(ServiceForm):
+class MessageForm(ServiceForm[Message]):
     is_read = forms.BooleanField(required=False, label="Read")
     is_deleted = forms.BooleanField(
         required=False, label="Deleted", help_text="Customers stop seeing a deleted message; the row stays."
@@ -177,7 +171,7 @@ class MessageForm(ServiceForm):
         self.initial["is_read"] = self.instance.read_at is not None
         self.initial["is_deleted"] = self.instance.deleted_at is not None
 
-    def apply(self, *, user: User | None) -> Message:
+    def apply(self, *, user: User) -> Message:
         data = self.cleaned_data
         if self.instance.pk is None:
             return services.post_message(
@@ -195,7 +189,7 @@ class MessageForm(ServiceForm):
         return message
 
 
-class NewMessageForm(forms.ModelForm):
+class NewMessageForm(forms.ModelForm[Message]):
     """The customer page's "write a message" form; `CustomerAdmin.save_formset` posts it."""
 
     # The service's limit, checked here so that a long message is a form error, not a 500.
@@ -206,7 +200,7 @@ class NewMessageForm(forms.ModelForm):
         fields = ("direction", "body")
 
 
-class LoyaltyTransactionForm(ServiceForm):
+class LoyaltyTransactionForm(ServiceForm[LoyaltyTransaction]):
     # Not the model's `points`: a redemption is entered as the (positive) points taken, and the
     # services give the sign; the model's sign constraints would refuse it before they could.
     amount = forms.IntegerField(
@@ -218,14 +212,14 @@ class LoyaltyTransactionForm(ServiceForm):
         model = LoyaltyTransaction
         fields = ("customer", "kind", "description", "job", "invoice")
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         data = self.cleaned_data
         linked = data.get("job") or data.get("invoice")
         if linked and data.get("kind") not in (LoyaltyTransaction.Kind.EARNED, LoyaltyTransaction.Kind.BONUS):
             raise ValidationError("Only earned or bonus points refer to a job or an invoice.")
         return super().clean()
 
-    def apply(self, *, user: User | None) -> LoyaltyTransaction:
+    def apply(self, *, user: User) -> LoyaltyTransaction:
         data = self.cleaned_data
         customer, points, description = data["customer"], data["amount"], data["description"]
         kind = data["kind"]

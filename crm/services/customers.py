@@ -10,7 +10,8 @@ from django.db import transaction
 
 from crm.models import Customer
 from crm.services.errors import DomainError
-from crm.services.inputs import changed_fields, clean_text, save_changes
+from crm.services.inputs import clean_text
+from crm.services.partial_save import differing_fields, save_changes
 
 CONTACT_FIELDS = ("name", "email", "phone", "address")
 PREFERENCE_FLAGS = (
@@ -35,7 +36,7 @@ def update_contact_details(*, customer: Customer, **changes: str) -> Customer:
             validate_email(cleaned["email"])
         except ValidationError:
             raise DomainError(f"{cleaned['email']!r} is not an email address.", code="bad_email") from None
-    save_changes(customer, cleaned, changed_fields(customer, cleaned))
+    save_changes(customer, cleaned, differing_fields(customer, cleaned))
     return customer
 
 

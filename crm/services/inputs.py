@@ -1,5 +1,4 @@
-"""Checks of the values domain actions take (bad input is a `DomainError`, never a database error), and
-writing only the fields that changed."""
+"""Checks of the values domain actions take: bad input is a `DomainError`, never a database error."""
 
 from __future__ import annotations
 
@@ -18,10 +17,17 @@ MAX_POINTS = 2**31 - 1
 _WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9]+\s*")
 
 
+def _column(model: type[models.Model], field: str) -> models.Field[Any, Any]:
+    column = model._meta.get_field(field)
+    if not isinstance(column, models.Field):
+        raise TypeError(f"{model.__name__}.{field} is a relation, not a column.")
+    return column
+
+
 def clean_text(value: str | None, model: type[models.Model], field: str, *, label: str) -> str:
     """`value` stripped, refused when longer than the column holds."""
     text = (value or "").strip()
-    max_length = model._meta.get_field(field).max_length
+    max_length = _column(model, field).max_length
     if max_length is not None and len(text) > max_length:
         raise DomainError(f"The {label} is at most {max_length} characters.", code="too_long")
     return text
@@ -40,7 +46,9 @@ def whole_points(points: Any) -> int:
 
 def amount(total: Any, model: type[models.Model], field: str) -> Decimal:
     """A money amount rounded to the column's places, refused when not finite, negative or too large."""
-    column = model._meta.get_field(field)
+    column = _column(model, field)
+    if not isinstance(column, models.DecimalField):
+        raise TypeError(f"{model.__name__}.{field} is not a decimal column.")
     places = Decimal(1).scaleb(-column.decimal_places)
     largest = Decimal(10) ** (column.max_digits - column.decimal_places) - places
     if isinstance(total, bool):
@@ -70,17 +78,3 @@ def past_moment(moment: dt.datetime, *, what: str) -> dt.datetime:
     if moment > timezone.now():
         raise DomainError(f"The {what} is in the future.", code="in_future")
     return moment
-
-
-def changed_fields(instance: models.Model, values: dict[str, Any]) -> list[str]:
-    """The fields whose new value differs from the instance's."""
-    return [field for field, value in values.items() if getattr(instance, field) != value]
-
-
-def save_changes(instance: models.Model, values: dict[str, Any], changed: list[str]) -> None:
-    """Write only the changed fields (and the timestamp), so a save never rewrites the rest."""
-    if not changed:
-        return
-    for field in changed:
-        setattr(instance, field, values[field])
-    instance.save(update_fields=[*changed, "updated_at"])

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from crm.models import Customer, Invoice, Job
 from crm.services.errors import DomainError
-from crm.services.inputs import amount, changed_fields, clean_text, past_moment, save_changes
+from crm.services.inputs import amount, clean_text, past_moment
+from crm.services.partial_save import differing_fields, save_changes
 from realtime.bulk import sync_update
 
 CLOSED = (Invoice.Status.PAID, Invoice.Status.VOID)
@@ -99,7 +100,7 @@ def update_invoice(*, invoice: Invoice, **changes: Any) -> Invoice:
         cleaned["total"] = amount(changes["total"], Invoice, "total")
     if "due_date" in changes:
         cleaned["due_date"] = changes["due_date"]
-    changed = changed_fields(invoice, cleaned)
+    changed = differing_fields(invoice, cleaned)
     if "number" in changed:
         if invoice.status != Invoice.Status.DRAFT:
             raise DomainError(f"Only a draft can be renumbered; this one is {status}.", code="not_draft")

@@ -11,7 +11,8 @@ from django.utils import timezone
 from crm.models import Customer, Job, LoyaltyTransaction
 from crm.services import loyalty
 from crm.services.errors import DomainError
-from crm.services.inputs import changed_fields, clean_text, save_changes
+from crm.services.inputs import clean_text
+from crm.services.partial_save import differing_fields, save_changes
 
 # The open statuses in the order a visit goes through them. Completed and cancelled are final.
 STATUS_ORDER = (Job.Status.SCHEDULED, Job.Status.CONFIRMED, Job.Status.EN_ROUTE, Job.Status.IN_PROGRESS)
@@ -85,7 +86,7 @@ def update_job(*, job: Job, **changes: str) -> Job:
         cleaned["technician"] = clean_text(
             cleaned["technician"], Job, "technician", label="technician's name"
         )
-    save_changes(job, cleaned, changed_fields(job, cleaned))
+    save_changes(job, cleaned, differing_fields(job, cleaned))
     return job
 
 

@@ -15,10 +15,10 @@ ONE_AWARD_PER_JOB = "loyalty_one_award_per_job"
 
 
 def _positive_points(points: Any) -> int:
-    points = whole_points(points)
-    if points <= 0:
+    whole = whole_points(points)
+    if whole <= 0:
         raise DomainError("Points must be a positive number.", code="bad_points")
-    return points
+    return whole
 
 
 def _description(description: str) -> str:

@@ -75,7 +75,7 @@ DEMO_CUSTOMERS = (
 
 
 def backdate(obj: models.Model, **values: Any) -> None:
-    sync_update(type(obj).objects.filter(pk=obj.pk), **values)
+    sync_update(type(obj)._default_manager.filter(pk=obj.pk), **values)
     obj.refresh_from_db()
 
 
