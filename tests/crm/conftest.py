@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from crm import services
+from crm.models import Invoice, LoyaltyTransaction, Message
 
 
 @pytest.fixture
@@ -103,3 +104,17 @@ def change_form_data(response) -> dict:
         for name in management.fields:
             data[f"{inline.formset.prefix}-{name}"] = management[name].value()
     return data
+
+
+@pytest.fixture
+def one_of_each(customer, job, make_invoice, staff):
+    services.post_message(customer=customer, body="See you tomorrow", author=staff)
+    services.award_points(customer=customer, points=25, bonus=True, description="Welcome bonus")
+    make_invoice("sent")
+    return {
+        "customer": customer,
+        "job": job,
+        "invoice": Invoice.objects.get(),
+        "message": Message.objects.get(),
+        "loyaltytransaction": LoyaltyTransaction.objects.get(),
+    }

@@ -14,7 +14,7 @@ from crm import services
 from crm.models import Customer, Job, Message
 from realtime import sequence
 from realtime.models import OutboxEvent
-from tests.realtime import helpers
+from tests.realtime import snapshots
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,8 +85,8 @@ async def test_concurrent_writers_keep_seq_order_and_the_invariant(people, socke
         customer=alice, service_type="Shared", start=start, end=end
     )
     await sync_to_async(services.award_points)(customer=alice, points=100)
-    client = await sync_to_async(helpers.logged_in_client)(alice.portal_user)
-    before = await sync_to_async(helpers.api_snapshots)(client)
+    client = await sync_to_async(snapshots.logged_in_client)(alice.portal_user)
+    before = await sync_to_async(snapshots.api_snapshots)(client)
     since = min(snap.seq for snap in before.values())
     socket = await sockets(alice.portal_user)
     await socket.subscribe(since=since)
@@ -94,15 +94,15 @@ async def test_concurrent_writers_keep_seq_order_and_the_invariant(people, socke
     await sync_to_async(in_threads)(WRITERS, contended_writes(alice.pk, shared.pk, start))
     last, _ = await sync_to_async(sequence.current)(alice.pk)
     frames = await socket.changes_through(last, timeout=20)
-    after = await sync_to_async(helpers.api_snapshots)(client)
+    after = await sync_to_async(snapshots.api_snapshots)(client)
 
     # Seqs: strictly increasing and gap-free over everything the writers committed.
-    helpers.assert_gap_free(frames, since, last)
+    snapshots.assert_gap_free(frames, since, last)
     assert last - since >= WRITERS * ROUNDS * 2
     # Commit order: every update's `old` is the row as the previous frame left it (checked by
     # apply_changes), so conflicting writes were numbered in the order they committed, and
     # the last frame for the shared job is what the database holds.
-    helpers.assert_stream_rebuilds(before, frames, after)
+    snapshots.assert_stream_rebuilds(before, frames, after)
     moves = [f for f in frames if f["topic"] == "jobs" and f["id"] == shared.pk]
     assert len(moves) == WRITERS * ROUNDS // 4
     assert moves[-1]["new"] == after["jobs"].rows[shared.pk]
@@ -115,7 +115,7 @@ async def test_a_snapshot_raced_by_writes_plus_since_loses_nothing(people, socke
     job = await sync_to_async(services.schedule_job)(
         customer=alice, service_type="Raced", start=start, end=end
     )
-    client = await sync_to_async(helpers.logged_in_client)(alice.portal_user)
+    client = await sync_to_async(snapshots.logged_in_client)(alice.portal_user)
     stop = threading.Event()
     writes = []
 
@@ -139,7 +139,7 @@ async def test_a_snapshot_raced_by_writes_plus_since_loses_nothing(people, socke
     try:
         for _round in range(3):
             for topic in ("jobs", "messages", "loyalty"):
-                snap = await sync_to_async(helpers.api_snapshot)(client, topic)
+                snap = await sync_to_async(snapshots.api_snapshot)(client, topic)
                 socket = await sockets(alice.portal_user)
                 await socket.subscribe([topic], since=snap.seq)
                 subscribed.append((topic, snap, socket))
@@ -163,7 +163,7 @@ async def test_a_snapshot_raced_by_writes_plus_since_loses_nothing(people, socke
             )
         )()
         assert [f["seq"] for f in frames] == expected  # nothing missed, nothing repeated
-        fresh = await sync_to_async(helpers.api_snapshot)(client, topic)
+        fresh = await sync_to_async(snapshots.api_snapshot)(client, topic)
         assert fresh.seq == last
-        helpers.assert_stream_rebuilds({topic: snap}, frames, {topic: fresh})
+        snapshots.assert_stream_rebuilds({topic: snap}, frames, {topic: fresh})
     assert await sync_to_async(Message.objects.filter(customer=alice).count)() == len(writes)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from crm import services
 from tests.conftest import ROOT, child_env
-from tests.realtime import helpers
+from tests.realtime import helpers, snapshots
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,7 +123,7 @@ async def test_concurrent_writer_processes_arrive_in_seq_order(people, daphne_so
     )
     await asyncio.gather(*(manage("shell", "-c", script.replace("NAME", name)) for name in "AB"))
     frames = [await socket.expect("change") for _ in range(4 * per_process)]
-    helpers.assert_gap_free(frames, socket.hello["seq"], socket.hello["seq"] + 4 * per_process)
+    snapshots.assert_gap_free(frames, socket.hello["seq"], socket.hello["seq"] + 4 * per_process)
     for name in "AB":
         bodies = [
             f["new"]["body"] for f in frames if f["topic"] == "messages" and f["new"]["body"][0] == name

@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 
 from realtime import sequence
 from realtime.events import Event
-from tests.realtime import helpers
+from tests.realtime import snapshots
 from tests.realtime.scenarios import every_action, existing_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,8 +23,8 @@ async def test_applying_every_event_kind_to_a_snapshot_gives_the_fresh_snapshot(
     start, end = tomorrow_window()
     old_job = await sync_to_async(existing_rows)(alice, staff, start, end)
     user, customer = (alice.portal_user, None) if viewer == "customer" else (staff, alice.pk)
-    client = await sync_to_async(helpers.logged_in_client)(user)
-    before = await sync_to_async(helpers.api_snapshots)(client, customer)
+    client = await sync_to_async(snapshots.logged_in_client)(user)
+    before = await sync_to_async(snapshots.api_snapshots)(client, customer)
     since = min(snap.seq for snap in before.values())
     assert before["invoices"].rows and all(
         row["status"] != "draft" for row in before["invoices"].rows.values()
@@ -35,11 +35,11 @@ async def test_applying_every_event_kind_to_a_snapshot_gives_the_fresh_snapshot(
     await sync_to_async(every_action)(alice, bob, staff, start, end, old_job)
     last, _ = await sync_to_async(sequence.current)(alice.pk)
     frames = await socket.changes_through(last)
-    after = await sync_to_async(helpers.api_snapshots)(client, customer)
+    after = await sync_to_async(snapshots.api_snapshots)(client, customer)
 
-    helpers.assert_gap_free(frames, since, last)
+    snapshots.assert_gap_free(frames, since, last)
     assert {snap.seq for snap in after.values()} == {last}
-    helpers.assert_stream_rebuilds(before, frames, after)
+    snapshots.assert_stream_rebuilds(before, frames, after)
     assert await socket.until_pong() == []
 
     assert "Rolled Back" not in str(frames) and "Never" not in str(frames)

@@ -14,7 +14,7 @@ from crm import services
 from crm.models import Invoice, Job
 from realtime import sequence
 from realtime.models import OutboxEvent
-from tests.realtime import helpers
+from tests.realtime import helpers, snapshots
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ LIST_TOPICS = ("jobs", "invoices", "messages", "loyalty")
 
 
 def client_for(user) -> Client:
-    return helpers.logged_in_client(user)
+    return snapshots.logged_in_client(user)
 
 
 def fill(customer, staff, start, n: int) -> None:
@@ -58,10 +58,10 @@ def test_a_customer_reads_their_own_rows_only(filled):
     client = client_for(alice.portal_user)
     seq, _ = sequence.current(alice.pk)
     for topic in LIST_TOPICS:
-        snap = helpers.api_snapshot(client, topic)
+        snap = snapshots.api_snapshot(client, topic)
         assert snap.seq == seq
         assert len(snap.rows) == 3, topic
-    assert helpers.api_snapshot(client, "profile").rows == {
+    assert snapshots.api_snapshot(client, "profile").rows == {
         alice.pk: {
             "id": alice.pk,
             "name": "Alice Example",
@@ -71,10 +71,10 @@ def test_a_customer_reads_their_own_rows_only(filled):
             "preferences": alice.preferences,
         }
     }
-    assert helpers.api_snapshot(client, "loyalty").balance == 10 + 11 + 12
+    assert snapshots.api_snapshot(client, "loyalty").balance == 10 + 11 + 12
     bob_jobs = set(bob.jobs.values_list("pk", flat=True))
-    assert not bob_jobs & set(helpers.api_snapshot(client, "jobs").rows)
-    assert helpers.api_snapshot(client, "jobs", customer=alice.pk).seq == seq  # naming oneself is fine
+    assert not bob_jobs & set(snapshots.api_snapshot(client, "jobs").rows)
+    assert snapshots.api_snapshot(client, "jobs", customer=alice.pk).seq == seq  # naming oneself is fine
 
     for path in ("/api/portal/jobs/", "/api/portal/profile/"):
         assert client.get(path, {"customer": bob.pk}).status_code == 403
@@ -86,9 +86,9 @@ def test_a_customer_reads_their_own_rows_only(filled):
 def test_staff_need_the_permission_and_name_the_customer(filled, make_user):
     alice, bob, staff = filled
     client = client_for(staff)
-    snap = helpers.api_snapshot(client, "jobs", customer=bob.pk)
+    snap = snapshots.api_snapshot(client, "jobs", customer=bob.pk)
     assert set(snap.rows) == set(bob.jobs.values_list("pk", flat=True))
-    assert helpers.api_snapshot(client, "profile", customer=bob.pk).rows[bob.pk]["name"] == "Bob Example"
+    assert snapshots.api_snapshot(client, "profile", customer=bob.pk).rows[bob.pk]["name"] == "Bob Example"
     assert client.get("/api/portal/jobs/").status_code == 403  # no customer of their own
     assert client.get("/api/portal/jobs/", {"customer": 999999}).status_code == 403
     intern = client_for(make_user("intern", staff=True))
@@ -163,7 +163,7 @@ def test_paging_while_rows_change_loses_no_row(people, tomorrow_window):
             rows.pop(event.object_id, None)
         else:  # docs/protocol.md: across pages, an insert or update is an upsert
             rows[event.object_id] = event.new
-    fresh = helpers.api_snapshot(client, "jobs")
+    fresh = snapshots.api_snapshot(client, "jobs")
     assert rows == fresh.rows
     assert new_job.pk in rows and first["results"][0]["id"] not in rows
 
@@ -243,7 +243,7 @@ def test_a_snapshot_is_consistent_while_writers_commit(filled, tomorrow_window):
     for topic in LIST_TOPICS:
         rows = {row["id"]: row for row in before["topics"][topic]["results"]}
         expected = {row["id"]: row for row in after["topics"][topic]["results"]}
-        assert helpers.apply_changes(rows, [f for f in frames if f["topic"] == topic]) == expected, topic
+        assert snapshots.apply_changes(rows, [f for f in frames if f["topic"] == topic]) == expected, topic
 
 
 @pytest.mark.parametrize("topics", ["jobs,secrets", ",", "PROFILE"])
