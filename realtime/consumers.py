@@ -119,6 +119,9 @@ class PortalConsumer(AsyncWebsocketConsumer):
         await self.accept()
         # AuthMiddlewareStack's lazy stand-in for the session's user (or AnonymousUser).
         user = cast(AbstractUser | AnonymousUser | None, self.scope.get("user"))
+        if hub().draining:  # the process is shutting down: come back to another (or this one, restarted)
+            await self.close_with(CloseCode.SERVICE_RESTART)
+            return
         if user is None or not user.is_authenticated:
             await self.close_with(CloseCode.UNAUTHENTICATED)
             return

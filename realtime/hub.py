@@ -65,6 +65,7 @@ class Hub:
     tail_interval: float
     sweep_interval: float
     repair_grace: float  # how long the layer gets to deliver an event before the tailer does
+    draining: bool = False  # shutting down: new sockets are turned away with 1012
     sockets: dict[str, HubSocket] = field(default_factory=dict)
     stats: HubStats = field(default_factory=HubStats)
     latest: dict[int, int] = field(default_factory=dict)  # customer -> newest seq the tailer saw

@@ -121,6 +121,14 @@ def store() -> MemoryPresence | RedisPresence:
     return _store
 
 
+async def close() -> None:
+    """Close this process's Redis connections for presence (shutdown)."""
+    if isinstance(_store, RedisPresence):
+        clients, _store.clients = _store.clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+
 def reset_store() -> None:
     """Forget the store (tests switch between layers)."""
     global _store
