@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the views' exceptions first: database timeouts answer 503, not 500.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +109,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Bounded waits: one customer's stuck transaction must not hold other requests (or a
+    # connection) for long; a timeout answers 503 (config.middleware). 0 turns one off.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c lock_timeout={int(os.environ.get('DB_LOCK_TIMEOUT_MS', '3000'))} "
+        f"-c statement_timeout={int(os.environ.get('DB_STATEMENT_TIMEOUT_MS', '30000'))}"
+    )
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the portal read while the admin writes; the timeout rides out short write locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -125,7 +135,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "10")),
-        "timeout": 10,
+        # A request that cannot get a connection soon answers 503 rather than queueing for long.
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "3")),
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -209,6 +220,9 @@ else:
 REALTIME_RETENTION = int(os.environ.get("REALTIME_RETENTION_SECONDS", str(7 * 24 * 3600)))
 
 # CRM rules.
+# Customer actions running at once per customer in one process; more answer 503 (portal.write_slots).
+PORTAL_WRITES_PER_CUSTOMER = int(os.environ.get("PORTAL_WRITES_PER_CUSTOMER", "2"))
+
 LOYALTY_POINTS_PER_COMPLETED_JOB = int(os.environ.get("LOYALTY_POINTS_PER_COMPLETED_JOB", "50"))
 
 REST_FRAMEWORK = {

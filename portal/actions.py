@@ -24,6 +24,7 @@ from crm.models import Message
 from portal import own_changes, selectors
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
 from portal.permissions import PortalRequest, customer_required, wants_json
+from portal.write_slots import one_of_few_writes
 
 # The form field a `DomainError` is about, by its code, for the inline error.
 ERROR_FIELDS = {
@@ -71,6 +72,7 @@ def _done(request: PortalRequest, page: str, payload: dict[str, Any], notice: st
 
 @require_POST
 @customer_required
+@one_of_few_writes
 def send_message(request: PortalRequest) -> HttpResponse:
     form = MessageForm(request.POST)
     if not form.is_valid():
@@ -92,6 +94,7 @@ def send_message(request: PortalRequest) -> HttpResponse:
 
 @require_POST
 @customer_required
+@one_of_few_writes
 def mark_read(request: PortalRequest, message_id: int) -> HttpResponse:
     message = selectors.message_for_customer(request.customer_id, message_id)
     if message is None or message.direction != Message.Direction.TO_CUSTOMER:
@@ -106,6 +109,7 @@ def mark_read(request: PortalRequest, message_id: int) -> HttpResponse:
 
 @require_POST
 @customer_required
+@one_of_few_writes
 def redeem(request: PortalRequest) -> HttpResponse:
     form = RedeemForm(request.POST)
     if not form.is_valid():
@@ -135,6 +139,7 @@ def _form_html(request: PortalRequest, template: str, **context: Any) -> str:
 
 @require_POST
 @customer_required
+@one_of_few_writes
 def update_contact(request: PortalRequest) -> HttpResponse:
     form = ContactForm(request.POST)
     if not form.is_valid():
@@ -156,6 +161,7 @@ def update_contact(request: PortalRequest) -> HttpResponse:
 
 @require_POST
 @customer_required
+@one_of_few_writes
 def update_preferences(request: PortalRequest) -> HttpResponse:
     form = PreferencesForm(request.POST)
     if not form.is_valid():
