@@ -13,9 +13,9 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
@@ -28,6 +28,9 @@ _BEFORE = "_realtime_before"
 _DEPENDENTS = "_realtime_dependents"
 _STORED = "_realtime_stored"
 _OLD_USER = "_realtime_old_user"
+_LOCKED = "_realtime_locked"
+
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,36 @@ def record_transitions(transitions: Iterable[Transition], *, using: str = "defau
     with transaction.atomic(using=using, savepoint=False):
         for customer_id in sorted(by_customer):  # one lock order, so bulk writers cannot deadlock
             batch = by_customer[customer_id]
-            seqs = sequence.take(customer_id, len(batch), using=using)
-            for seq, event in zip(seqs, batch, strict=True):
-                event.customer_id, event.seq, event.created_at = customer_id, seq, now
-            OutboxEvent.objects.using(using).bulk_create(batch)
+            for event in batch:
+                event.customer_id, event.created_at = customer_id, now
+            sequence.append(customer_id, batch, using=using)
             rows.extend(batch)
             publish.publish_frames_on_commit(customer_id, [event.as_frame() for event in batch], using=using)
     return rows
+
+
+@dataclass(frozen=True)
+class _Locked:
+    # The connection's list of on-commit hooks: Django replaces it when a transaction ends (or
+    # rolls back to a savepoint), so the same object means the lock is still held.
+    transaction: list[Any]
+    view: RowView
+    owner_user: Any
+
+
+def lock(model: type[M], pk: Any, *, using: str | None = None) -> M:
+    """The row, locked FOR NO KEY UPDATE until the transaction ends, with the customer's view of
+    it noted: saving it in the same transaction then needs no second read of the stored row.
+
+    Services load what they change through this (inside `transaction.atomic`)."""
+    db = using or router.db_for_write(model)
+    obj = model._default_manager.using(db).select_for_update(no_key=True).get(pk=pk)
+    entry = _entry(model)
+    if entry is not None:
+        owner = registry.owner()
+        owner_user = getattr(obj, f"{owner.user_field}_id") if model is owner.model else None
+        obj.__dict__[_LOCKED] = _Locked(connections[db].run_on_commit, row_view(entry, obj), owner_user)
+    return obj
 
 
 # --- signal receivers -------------------------------------------------------------------------
@@ -142,7 +168,13 @@ def _on_pre_save(
     if entry is None or raw:
         return
     before: RowView | None = None
-    if instance.pk is not None and not instance._state.adding:
+    noted = instance.__dict__.pop(_LOCKED, None)
+    if isinstance(noted, _Locked) and noted.transaction is connections[using].run_on_commit:
+        # Loaded with `lock` in this transaction: the row cannot have changed since.
+        before = noted.view
+        if sender is registry.owner().model:
+            instance.__dict__[_OLD_USER] = noted.owner_user
+    elif instance.pk is not None and not instance._state.adding:
         # Locked (saves of synced models always run in a transaction): a concurrent writer
         # cannot change the row between this read and our UPDATE, so `old` is exact.
         stored = (

@@ -259,8 +259,9 @@ class PortalConsumer(AsyncWebsocketConsumer):
     async def close_with(self, code: CloseCode) -> None:
         await self.close(code=int(code))  # a plain int: daphne's autobahn refuses int subclasses
 
-    async def send_frame(self, frame: ServerFrame) -> None:
-        await self.send(text_data=encode(frame))
+    async def send_frame(self, frame: ServerFrame | str) -> None:
+        """Send a frame; a str is one already encoded (a change, once for all its sockets)."""
+        await self.send(text_data=frame if isinstance(frame, str) else encode(frame))
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):

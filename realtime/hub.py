@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from realtime import access, presence, tail
-from realtime.protocol import ChangeFrame
+from realtime.protocol import EncodedChange, encoded
 from realtime.threads import read_in_thread
 
 logger = logging.getLogger(__name__)
@@ -158,9 +158,9 @@ class Hub:
     def hand_over(self, latest: dict[int, int], events: list[tail.TailedEvent]) -> None:
         """Give each local socket of these customers the events its cursor lacks, and the seq it
         must reach: a socket that cannot get there (retention removed what it lacks) resyncs."""
-        frames: dict[int, list[ChangeFrame]] = {}
-        for event in events:
-            frames.setdefault(event.customer_id, []).append(event.frame)
+        frames: dict[int, list[EncodedChange]] = {}
+        for event in events:  # encoded once, whatever the number of sockets that lack it
+            frames.setdefault(event.customer_id, []).append(encoded(event.frame))
             self.stats.tail_lag = max(0.0, time.time() - event.recorded_at)
         for socket in list(self.sockets.values()):
             customer_id = socket.customer_id

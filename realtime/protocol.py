@@ -154,6 +154,18 @@ ServerFrame = (
 )
 
 
+class EncodedChange(TypedDict):
+    """A change frame between processes, encoded once by its writer for every socket it reaches."""
+
+    seq: int
+    topic: str
+    text: str
+
+
+def encoded(frame: ChangeFrame) -> EncodedChange:
+    return {"seq": frame["seq"], "topic": frame["topic"], "text": encode(frame)}
+
+
 def _by_type(*frames: type[Any]) -> dict[str, type[Any]]:
     return {get_args(get_type_hints(frame)["type"])[0]: frame for frame in frames}
 

@@ -21,7 +21,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
-from realtime.protocol import ChangeFrame
+from realtime.protocol import ChangeFrame, encoded
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,9 @@ def send_to_group(group: str, message: dict[str, Any]) -> None:
 
 
 def publish_frames(customer_id: int, frames: list[ChangeFrame]) -> None:
-    send_to_group(customer_group(customer_id), {"type": "realtime.changes", "frames": frames})
+    # Encoded here, once: every socket of the group sends the same text.
+    changes = [encoded(frame) for frame in frames]
+    send_to_group(customer_group(customer_id), {"type": "realtime.changes", "frames": changes})
 
 
 def publish_frames_on_commit(customer_id: int, frames: list[ChangeFrame], *, using: str = "default") -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from realtime.models import CustomerSequence
+from realtime.models import CustomerSequence, OutboxEvent
 
 _table = CustomerSequence._meta.db_table
 
@@ -51,3 +53,46 @@ def with_position(customers: QuerySet[Any]) -> tuple[int, int, int] | None:
         .first()
     )
     return (int(row[0]), int(row[1]), int(row[2])) if row is not None else None
+
+
+_OUTBOX = OutboxEvent._meta.db_table
+_COLUMNS = "customer_id, seq, topic, op, event, object_id, new, old, changed, created_at"
+
+
+def append(customer_id: int, events: list[OutboxEvent], *, using: str = "default") -> None:
+    """Number these unsaved events with the customer's next seqs and insert them.
+
+    On PostgreSQL the sequence upsert and the inserts are one statement (one round trip in the
+    writer's transaction); elsewhere, the upsert and then a bulk insert.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        for seq, event in zip(take(customer_id, len(events), using=using), events, strict=True):
+            event.seq = seq
+        OutboxEvent.objects.using(using).bulk_create(events)
+        return
+    values = ", ".join(
+        ["(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s::timestamptz)"] * len(events)
+    )
+    sql = (
+        f"WITH s AS ({_TAKE_SQL}) "  # noqa: S608  (placeholders only)
+        f"INSERT INTO {_OUTBOX} ({_COLUMNS}) "
+        f"SELECT %s, s.last_seq - %s + v.n, v.topic, v.op, v.event, v.object_id, v.new, v.old, v.changed, v.created_at "
+        f"FROM s, (VALUES {values}) AS v(n, topic, op, event, object_id, new, old, changed, created_at) "
+        "ORDER BY v.n RETURNING id, seq"
+    )
+    params: list[Any] = [customer_id, len(events), customer_id, len(events)]
+    for n, event in enumerate(events, start=1):
+        params += [n, event.topic, event.op, event.event, event.object_id, _json(event.new), _json(event.old)]
+        params += [_json(event.changed), event.created_at]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        stored = {seq: pk for pk, seq in cursor.fetchall()}
+    first = max(stored) - len(events) + 1
+    for seq, event in enumerate(events, start=first):
+        event.customer_id, event.seq, event.pk = customer_id, seq, stored[seq]
+        event._state.adding, event._state.db = False, using
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, cls=DjangoJSONEncoder)

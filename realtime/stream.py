@@ -10,15 +10,18 @@ stream from its handlers, which Channels runs one at a time, so the cursor needs
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from typing import cast
 
 from realtime import sequence
 from realtime.models import OutboxEvent
-from realtime.protocol import ChangeFrame, ServerFrame
+from realtime.protocol import ChangeFrame, EncodedChange, ServerFrame
 from realtime.threads import read_in_thread
 
 REPLAY_BATCH = 500
 
-Send = Callable[[ServerFrame], Awaitable[None]]
+# A frame to send, or a change frame already encoded as text.
+Send = Callable[[ServerFrame | str], Awaitable[None]]
+Change = ChangeFrame | EncodedChange
 
 
 def read_frames(customer_id: int, after: int, upto: int, *, topics: set[str] | None) -> list[ChangeFrame]:
@@ -33,6 +36,12 @@ def read_frames(customer_id: int, after: int, upto: int, *, topics: set[str] | N
 # the one thread database_sync_to_async uses by default.
 _read_frames = read_in_thread(read_frames)
 _position = read_in_thread(sequence.current)
+
+
+def _as_sent(frame: Change) -> ServerFrame | str:
+    """An EncodedChange goes out as the writer's text; a frame read here is encoded on sending."""
+    text = frame.get("text")
+    return text if isinstance(text, str) else cast(ChangeFrame, frame)
 
 
 class Stream:
@@ -80,7 +89,7 @@ class Stream:
             self.floors.pop(topic, None)
         await self.send({"type": "subscribed", "topics": self.topics, "seq": self.cursor})
 
-    async def receive(self, frames: Iterable[ChangeFrame]) -> int:
+    async def receive(self, frames: Iterable[Change]) -> int:
         """Frames from the channel layer or the hub: drop repeats, fill gaps from the outbox
         first. Returns how many of them this socket still lacked."""
         lacked = 0
@@ -96,10 +105,10 @@ class Stream:
             lacked += 1
         return lacked
 
-    async def deliver(self, frame: ChangeFrame) -> None:
+    async def deliver(self, frame: Change) -> None:
         floor = self.floors.get(frame["topic"])
         if floor is not None and frame["seq"] > floor:
-            await self.send(frame)
+            await self.send(_as_sent(frame))
         self.cursor = max(self.cursor, frame["seq"])
 
     async def catch_up(self, upto: int | None = None) -> None:

@@ -12,6 +12,7 @@ from crm.models import Customer
 from crm.services.errors import DomainError
 from crm.services.inputs import clean_text
 from crm.services.partial_save import differing_fields, save_changes
+from realtime.capture import lock
 
 CONTACT_FIELDS = ("name", "email", "phone", "address")
 PREFERENCE_FLAGS = (
@@ -27,7 +28,7 @@ def update_contact_details(*, customer: Customer, **changes: str) -> Customer:
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise DomainError(f"Unknown contact fields: {', '.join(sorted(unknown))}.", code="unknown_field")
-    customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+    customer = lock(Customer, customer.pk)
     cleaned = {field: clean_text(value, Customer, field, label=field) for field, value in changes.items()}
     if "name" in cleaned and not cleaned["name"]:
         raise DomainError("A name is required.", code="missing_name")
@@ -45,7 +46,7 @@ def update_preferences(*, customer: Customer, preferences: dict[str, Any]) -> Cu
     """Merge `preferences` into the customer's; only known keys with valid values are taken."""
     if not isinstance(preferences, dict):
         raise DomainError("Preferences must be an object.", code="bad_preferences")
-    customer = Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+    customer = lock(Customer, customer.pk)
     merged = dict(customer.preferences or {})
     for key, value in preferences.items():
         if key == "contact_channel":

@@ -14,6 +14,7 @@ from crm.services.errors import DomainError
 from crm.services.inputs import amount, clean_text, past_moment
 from crm.services.partial_save import differing_fields, save_changes
 from realtime.bulk import sync_update
+from realtime.capture import lock
 
 CLOSED = (Invoice.Status.PAID, Invoice.Status.VOID)
 EDITABLE_FIELDS = ("job", "number", "total", "due_date")
@@ -86,7 +87,7 @@ def update_invoice(*, invoice: Invoice, **changes: Any) -> Invoice:
         raise DomainError(
             f"These invoice fields cannot be edited: {', '.join(sorted(unknown))}.", code="unknown_field"
         )
-    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
+    invoice = lock(Invoice, invoice.pk)
     status = invoice.get_status_display().lower()
     cleaned: dict[str, Any] = {}
     if "job" in changes:
@@ -119,7 +120,7 @@ def update_invoice(*, invoice: Invoice, **changes: Any) -> Invoice:
 
 @transaction.atomic
 def send_invoice(*, invoice: Invoice, due_date: dt.date | None = None) -> Invoice:
-    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
+    invoice = lock(Invoice, invoice.pk)
     if invoice.status != Invoice.Status.DRAFT:
         raise DomainError(f"Only a draft can be sent; this one is {invoice.status}.", code="not_draft")
     today = timezone.localdate()
@@ -137,7 +138,7 @@ def send_invoice(*, invoice: Invoice, due_date: dt.date | None = None) -> Invoic
 def mark_invoice_paid(*, invoice: Invoice, paid_at: dt.datetime | None = None) -> Invoice:
     """Record payment of a sent or overdue invoice, now or at `paid_at` (aware, not in the
     future, not before the invoice was sent)."""
-    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
+    invoice = lock(Invoice, invoice.pk)
     if invoice.status not in (Invoice.Status.SENT, Invoice.Status.OVERDUE):
         raise DomainError(
             f"Only a sent or overdue invoice can be paid; this one is {invoice.status}.",
@@ -154,7 +155,7 @@ def mark_invoice_paid(*, invoice: Invoice, paid_at: dt.datetime | None = None) -
 
 @transaction.atomic
 def mark_invoice_overdue(*, invoice: Invoice, today: dt.date | None = None) -> Invoice:
-    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
+    invoice = lock(Invoice, invoice.pk)
     today = today or timezone.localdate()
     if invoice.status != Invoice.Status.SENT:
         raise DomainError(
@@ -176,7 +177,7 @@ def mark_overdue_invoices(*, today: dt.date | None = None) -> int:
 
 @transaction.atomic
 def void_invoice(*, invoice: Invoice) -> Invoice:
-    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
+    invoice = lock(Invoice, invoice.pk)
     if invoice.status in CLOSED:
         raise DomainError(f"A {invoice.status} invoice cannot be voided.", code="not_voidable")
     invoice.status = Invoice.Status.VOID

@@ -13,6 +13,7 @@ from crm.services import loyalty
 from crm.services.errors import DomainError
 from crm.services.inputs import clean_text
 from crm.services.partial_save import differing_fields, save_changes
+from realtime.capture import lock
 
 # The open statuses in the order a visit goes through them. Completed and cancelled are final.
 STATUS_ORDER = (Job.Status.SCHEDULED, Job.Status.CONFIRMED, Job.Status.EN_ROUTE, Job.Status.IN_PROGRESS)
@@ -78,7 +79,7 @@ def update_job(*, job: Job, **changes: str) -> Job:
         raise DomainError(
             f"These job fields cannot be edited: {', '.join(sorted(unknown))}.", code="unknown_field"
         )
-    job = Job.objects.select_for_update(no_key=True).get(pk=job.pk)
+    job = lock(Job, job.pk)
     cleaned = {field: (value or "").strip() for field, value in changes.items()}
     if "service_type" in cleaned:
         cleaned["service_type"] = _service_type(cleaned["service_type"])
@@ -92,7 +93,7 @@ def update_job(*, job: Job, **changes: str) -> Job:
 
 @transaction.atomic
 def reschedule_job(*, job: Job, start: dt.datetime, end: dt.datetime) -> Job:
-    job = Job.objects.select_for_update(no_key=True).get(pk=job.pk)
+    job = lock(Job, job.pk)
     _ensure_open(job)
     _check_window(start, end)
     if (job.scheduled_start, job.scheduled_end) == (start, end):
@@ -116,7 +117,7 @@ def change_job_status(*, job: Job, status: str) -> Job:
         raise DomainError(f"Unknown job status {status!r}.", code="unknown_status")
     if status == Job.Status.COMPLETED:
         return complete_job(job=job)
-    job = Job.objects.select_for_update(no_key=True).get(pk=job.pk)
+    job = lock(Job, job.pk)
     _ensure_open(job)
     if job.status == status:
         raise DomainError(f"The job is already {job.get_status_display().lower()}.", code="unchanged")
@@ -141,7 +142,7 @@ def complete_job(*, job: Job, award_points: bool = True) -> Job:
 
     A job earns once: if points were already earned for it, completing awards nothing more.
     """
-    job = Job.objects.select_for_update(no_key=True).get(pk=job.pk)
+    job = lock(Job, job.pk)
     _ensure_open(job)
     job.status = Job.Status.COMPLETED
     job.save(update_fields=["status", "updated_at"])

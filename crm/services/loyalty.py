@@ -10,6 +10,7 @@ from crm.models import Customer, Invoice, Job, LoyaltyTransaction
 from crm.selectors import points_balance
 from crm.services.errors import DomainError
 from crm.services.inputs import clean_text, whole_points
+from realtime.capture import lock
 
 ONE_AWARD_PER_JOB = "loyalty_one_award_per_job"
 
@@ -30,7 +31,7 @@ def _lock_customer(customer: Customer) -> Customer:
     # Every row lock here is FOR NO KEY UPDATE: a plain FOR UPDATE blocks the deferred foreign
     # key checks (FOR KEY SHARE) that another writer runs at COMMIT while it holds the
     # customer's realtime seq lock, and this transaction then waits for that seq: a deadlock.
-    return Customer.objects.select_for_update(no_key=True).get(pk=customer.pk)
+    return lock(Customer, customer.pk)
 
 
 def _already_awarded() -> DomainError:

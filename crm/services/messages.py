@@ -10,6 +10,7 @@ from django.utils import timezone
 from crm.models import Customer, Message, User
 from crm.services.errors import DomainError
 from crm.services.inputs import past_moment
+from realtime.capture import lock
 
 MAX_MESSAGE_LENGTH = 5000
 
@@ -32,7 +33,7 @@ def post_message(
 def mark_message_read(*, message: Message, at: dt.datetime | None = None) -> Message:
     """Mark a message read, now or `at` (aware, not in the future); reading twice keeps the first time."""
     at = timezone.now() if at is None else past_moment(at, what="reading time")
-    message = Message.objects.select_for_update(no_key=True).get(pk=message.pk)
+    message = lock(Message, message.pk)
     if message.deleted_at is not None:
         raise DomainError("That message was deleted.", code="deleted")
     if message.read_at is not None:
@@ -45,7 +46,7 @@ def mark_message_read(*, message: Message, at: dt.datetime | None = None) -> Mes
 @transaction.atomic
 def delete_message(*, message: Message) -> Message:
     """Soft-delete: the row stays for the record; customers stop seeing it."""
-    message = Message.objects.select_for_update(no_key=True).get(pk=message.pk)
+    message = lock(Message, message.pk)
     if message.deleted_at is not None:
         raise DomainError("That message is already deleted.", code="deleted")
     message.deleted_at = timezone.now()

@@ -8,12 +8,13 @@ import threading
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
-from django.test.utils import isolate_apps
+from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from crm import services
 from crm.models import Job
 from portal.serializers import JobSerializer
 from realtime import registry, sequence
+from realtime.capture import lock
 from realtime.models import OutboxEvent
 from tests.conftest import wait_for
 
@@ -33,7 +34,7 @@ def test_a_save_outside_a_transaction_commits_its_event_with_the_row(
     def refuse(*args, **kwargs):
         raise RuntimeError("the outbox is unavailable")
 
-    monkeypatch.setattr(sequence, "take", refuse)
+    monkeypatch.setattr(sequence, "append", refuse)
     assert not connection.in_atomic_block
     job.technician = "Autocommit Sam"
     with pytest.raises(RuntimeError):
@@ -128,3 +129,37 @@ def test_the_registry_refuses_a_model_that_saves_outside_a_transaction():
             registry.SyncedModel(model=Plain, topic="plain", serializer=JobSerializer, event_name=str)
         )
     assert registry.for_topic("plain") is None
+
+
+def test_a_row_loaded_with_lock_is_not_read_again_when_saved(make_customer, tomorrow_window):
+    alice = make_customer("Alice Example")
+    start, end = tomorrow_window()
+    job = services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        locked = lock(Job, job.pk)
+        locked.technician = "Lee Park"
+        locked.save(update_fields=["technician"])
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and str(job.pk) in q["sql"]]
+    assert len(reads) == 1, reads  # the lock's own read, none from capture
+    event = OutboxEvent.objects.filter(customer_id=alice.pk).latest("seq")
+    assert (event.changed, event.old["technician"], event.new["technician"]) == (
+        ["technician"],
+        "",
+        "Lee Park",
+    )
+
+
+def test_a_lock_from_an_earlier_transaction_is_not_trusted(make_customer, tomorrow_window):
+    """Saved after its transaction ended, the instance may be stale: capture reads the stored row,
+    so `old` is what the database held, not what the lock saw."""
+    alice = make_customer("Alice Example")
+    start, end = tomorrow_window()
+    job = services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+    with transaction.atomic():
+        stale = lock(Job, job.pk)
+    services.update_job(job=job, technician="Sam Stone")  # someone else, meanwhile
+    with transaction.atomic():
+        stale.address = "2 Oak Road"
+        stale.save(update_fields=["address"])
+    event = OutboxEvent.objects.filter(customer_id=alice.pk).latest("seq")
+    assert event.old["technician"] == "Sam Stone" and event.changed == ["address"]
