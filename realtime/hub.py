@@ -17,20 +17,27 @@ socket costs nothing. The hub starts with the first socket and stops with the pr
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+import os
+import socket as socket_module
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils import timezone
 
 from realtime import access, presence, tail
+from realtime.models import HubStatus
 from realtime.protocol import EncodedChange, encoded
 from realtime.threads import read_in_thread
 
 logger = logging.getLogger(__name__)
 
 INBOX_SIZE = 64  # hub messages a socket may have waiting; beyond, it gets them next tick
+REPORT_EVERY = 5.0  # seconds between the hub's status reports (`manage.py realtime_status`)
+PROCESS = f"{socket_module.gethostname()}:{os.getpid()}"
 
 
 class HubSocket(Protocol):
@@ -101,6 +108,7 @@ class Hub:
         self._tasks = [
             loop.create_task(self._every(self.tail_interval, self.tail_once), name="realtime-hub-tailer"),
             loop.create_task(self._every(self.sweep_interval, self.sweep_once), name="realtime-hub-sweep"),
+            loop.create_task(self._every(REPORT_EVERY, self.report), name="realtime-hub-report"),
         ]
 
     async def stop(self) -> None:
@@ -193,6 +201,9 @@ class Hub:
         if entries:
             await presence.store().refresh_many(entries)
 
+    async def report(self) -> None:
+        await read_in_thread(_save_report)(self.stats.started_at, self.status())
+
     def status(self) -> dict[str, Any]:
         """What `realtime_status` shows for this process."""
         now = time.time()
@@ -209,6 +220,23 @@ class Hub:
             "errors": self.stats.errors,
             "uptime": now - self.stats.started_at if self.stats.started_at else 0.0,
         }
+
+
+def _save_report(started_at: float, report: dict[str, Any]) -> None:
+    now = timezone.now()
+    HubStatus.objects.update_or_create(
+        process=PROCESS,
+        defaults={
+            "started_at": dt.datetime.fromtimestamp(started_at, tz=dt.UTC),
+            "updated_at": now,
+            "report": report,
+        },
+    )
+
+
+def forget_report() -> None:
+    """This process is shutting down in order: its hub no longer reports."""
+    HubStatus.objects.filter(process=PROCESS).delete()
 
 
 _hub: Hub | None = None

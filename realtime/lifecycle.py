@@ -21,8 +21,9 @@ from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 from realtime import presence, publish
-from realtime.hub import hub
+from realtime.hub import forget_report, hub
 from realtime.protocol import CloseCode
+from realtime.threads import read_in_thread
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ async def shutdown(then: Callable[[], None]) -> None:
             logger.warning("realtime: %s had a full inbox at shutdown", socket.channel_name)
     while the_hub.sockets and time.monotonic() - started < DRAIN_SECONDS:
         await asyncio.sleep(0.05)
-    for step in (the_hub.stop, _close_layer, presence.close):
+    for step in (the_hub.stop, _forget_report, _close_layer, presence.close):
         try:
             await step()
         except Exception:
@@ -136,6 +137,10 @@ async def shutdown(then: Callable[[], None]) -> None:
         "realtime: shut down in %.2f s (%d socket(s) left)", time.monotonic() - started, len(the_hub.sockets)
     )
     then()
+
+
+async def _forget_report() -> None:
+    await read_in_thread(forget_report)()
 
 
 async def _close_layer() -> None:

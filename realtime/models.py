@@ -83,3 +83,15 @@ class OutboxEvent(models.Model):
             "changed": self.changed,
             "at": self.created_at.isoformat(),
         }
+
+
+class HubStatus(models.Model):
+    """What each daphne process's hub last reported (`manage.py realtime_status` shows them)."""
+
+    process = models.CharField(max_length=255, primary_key=True)  # host:pid
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField(db_index=True)
+    report = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"hub {self.process}"

@@ -93,3 +93,26 @@ def test_prune_removes_events_past_retention_only(people):
     assert run("realtime_prune") == "Pruned 0 outbox event(s).\n"
     assert run("realtime_prune", "--retention-seconds", "0") == "Pruned 1 outbox event(s).\n"
     assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_status_shows_each_process_hub(people, sockets):
+    """Each daphne process's hub reports its sockets, tailer and sweep; realtime_status lists
+    them, and marks a report nobody refreshed as stale (a process that died)."""
+    from asgiref.sync import sync_to_async
+
+    from realtime.hub import PROCESS, hub
+    from realtime.models import HubStatus
+
+    alice, bob, _staff = people
+    for user in (alice.portal_user, alice.portal_user, bob.portal_user):
+        await sockets(user)
+    hub().stats.repaired = 7
+    await hub().report()
+    output = await sync_to_async(run)("realtime_status")
+    assert "Hubs (one per daphne process): 1" in output
+    line = next(line for line in output.splitlines() if line.startswith(f"  {PROCESS}: "))
+    assert "3 socket(s) of 2 customer(s)" in line and "repaired 7 event(s)" in line and "stale" not in line
+
+    await sync_to_async(HubStatus.objects.update)(updated_at=timezone.now() - dt.timedelta(minutes=5))
+    assert "(stale: the process is gone or stuck)" in await sync_to_async(run)("realtime_status")

@@ -93,11 +93,12 @@ async def test_an_idle_socket_costs_no_task_and_no_query(people, sockets, querie
     opened = [await sockets(alice.portal_user) for _ in range(5)]
     for socket in opened:
         await socket.subscribe()
-    # Only the hub's two tasks are new: no per-socket timers or checks.
+    # Only the hub's tasks are new: no per-socket timers or checks.
     new = {task.get_name() for task in asyncio.all_tasks()} - before
     assert {name for name in new if name.startswith("realtime-")} == {
         "realtime-hub-tailer",
         "realtime-hub-sweep",
+        "realtime-hub-report",
     }
     assert len(hub().sockets) == 5
     # Pings are answered from memory, and the hub's tailer makes one query per interval for

@@ -9,9 +9,12 @@ from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Min
+from django.utils import timezone
 
 from realtime import registry
-from realtime.models import OutboxEvent
+from realtime.models import HubStatus, OutboxEvent
+
+STALE_SECONDS = 30  # a running hub reports every 5 s
 
 
 async def _layer_answers(layer: BaseChannelLayer) -> bool:
@@ -54,9 +57,34 @@ class Command(BaseCommand):
                 )
             )
 
+        self._hubs()
         stats = OutboxEvent.objects.aggregate(size=Count("id"), oldest=Min("created_at"))
         oldest = stats["oldest"].isoformat() if stats["oldest"] else "none"
         self.stdout.write(f"Outbox: {stats['size']} event(s), oldest {oldest}")
         self.stdout.write(f"Retention: {settings.REALTIME_RETENTION} s (prune with manage.py realtime_prune)")
         if not ok:
             raise SystemExit(1)
+
+    def _hubs(self) -> None:
+        """Each daphne process's hub, as it last reported (every few seconds while it runs)."""
+        now = timezone.now()
+        reports = list(HubStatus.objects.order_by("process"))
+        self.stdout.write(f"Hubs (one per daphne process): {len(reports)}")
+        for status in reports:
+            age = (now - status.updated_at).total_seconds()
+            report = status.report
+            errors = f", {report['errors']} error(s)" if report.get("errors") else ""
+            line = (
+                f"  {status.process}: {report.get('sockets', 0)} socket(s) of {report.get('customers', 0)} "
+                f"customer(s); tailer every {report.get('tail_interval', 0):g} s, lag "
+                f"{report.get('tail_lag', 0):.2f} s; last sweep {_ago(report.get('last_sweep_ago'))}; "
+                f"repaired {report.get('repaired', 0)} event(s) since start{errors}; reported {age:.0f} s ago"
+            )
+            if age > STALE_SECONDS:
+                self.stdout.write(self.style.WARNING(line + " (stale: the process is gone or stuck)"))
+            else:
+                self.stdout.write(line)
+
+
+def _ago(seconds: float | None) -> str:
+    return "not yet" if seconds is None else f"{seconds:.0f} s ago"
