@@ -14,6 +14,9 @@ export const CloseCode = Object.freeze({
 /** After a service restart (1012) every client reconnects: spread them over 0.2-3 s. */
 export const RESTART_DELAY_MS = Object.freeze({ min: 200, max: 3000 });
 
+/** How long after a 1012 the client keeps retrying at that pace before backing off as usual. */
+export const RESTART_WINDOW_MS = 60000;
+
 /**
  * @typedef {object} BackoffConfig
  * @property {number} backoffBaseMs

@@ -5,7 +5,7 @@
 // What the frames mean is the owner's business (`onFrame`); so is showing the state (`onStatus`).
 // The portal's client (client.js) and the admin's staff presence both run on it.
 
-import { afterClose, backoffDelay, CloseCode, restartDelay } from "./backoff.js";
+import { afterClose, backoffDelay, CloseCode, RESTART_WINDOW_MS, restartDelay } from "./backoff.js";
 import { parseFrame } from "./frames.js";
 import { Timers } from "./timers.js";
 
@@ -67,6 +67,7 @@ export class Connection {
     this.socket = null;
     this.attempt = 0; // failed attempts since the last hello: the backoff's exponent
     this.retryAt = 0; // when the scheduled reconnect runs (clock time)
+    this.restartingUntil = 0; // after a 1012, until the server is back: retry at the restart pace
     this.paused = false; // closed because the tab was hidden: no retry until it is visible
     this.stopped = false;
     /** @type {number | null} why it stopped: 4401, 4403, or the code given to `stop()` */
@@ -184,6 +185,7 @@ export class Connection {
   #received(frame) {
     if (frame.type === "hello") {
       this.attempt = 0;
+      this.restartingUntil = 0;
       this.#startHeartbeat();
       this.#set("open");
     } else if (frame.type === "pong") {
@@ -202,19 +204,20 @@ export class Connection {
     this.timers.clear("ping");
     this.timers.clear("pong");
     const next = afterClose(code);
+    if (next === "restart") this.restartingUntil = this.clock.now() + RESTART_WINDOW_MS;
     if (next === "login" || next === "stop") this.stop(code);
     else if (this.paused) this.#set("offline");
-    else this.#schedule(next === "restart");
+    else this.#schedule();
   }
 
-  /** @param {boolean} restart the server said it is restarting (1012): come back soon */
-  #schedule(restart) {
+  #schedule() {
     if (this.stopped) return;
     if (!this.isOnline()) {
       this.#set("offline");
       return;
     }
-    // A restart is not a failed attempt: it neither waits for the backoff nor grows it.
+    // After a 1012, until the server is back: every 0.2-3 s, and not counted as a failed attempt.
+    const restart = this.clock.now() < this.restartingUntil;
     const delay = restart ? restartDelay(this.random) : backoffDelay(this.attempt, this.config, this.random);
     if (!restart) this.attempt += 1;
     this.retryAt = this.clock.now() + delay;

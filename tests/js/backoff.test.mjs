@@ -126,6 +126,23 @@ describe("Connection's reconnect schedule", () => {
     assert.equal(retryIn(), 1600);
   });
 
+  test("after a 1012, retries stay at the restart pace until the server is back", () => {
+    // The restarted server takes a few seconds to answer: the refused attempts meanwhile must not
+    // push the next try out to the growing backoff (clients would come back 10 s late).
+    const { conn, clock, sockets, retryIn } = connection({ random: () => ALMOST_ONE, config: { backoffBaseMs: 60000, backoffCapMs: 60000 } });
+    sockets.last.accept().serverClose(1012);
+    for (let i = 0; i < 5; i++) {
+      assert.ok(retryIn() <= 3000, `retry ${i} after ${retryIn()} ms`);
+      clock.advance(retryIn());
+      sockets.last.serverClose(1006); // refused: the server is not back yet
+    }
+    assert.equal(conn.attempt, 0);
+    clock.advance(retryIn());
+    sockets.last.accept(); // hello: back to the normal backoff for the next failure
+    sockets.last.serverClose(1006);
+    assert.ok(retryIn() >= 30000, "a plain failure after the restart backs off as usual");
+  });
+
   test("4401 and 4403 stop for good", () => {
     for (const code of [4401, 4403]) {
       const { conn, clock, sockets, statuses } = connection();
