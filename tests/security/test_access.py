@@ -233,3 +233,30 @@ async def test_deleting_the_customer_sends_the_deletes_then_closes_its_sockets(
         }
         assert await socket.expect_close(timeout=ACCESS_LOSS_DEADLINE) == 4403
     assert await bob_socket.until_pong() == []
+
+
+async def test_the_sweep_catches_what_no_signal_announces(people, sockets, settings, make_user):
+    """Changes made with QuerySet.update() or a bare delete of permission rows send no signal:
+    the hub's sweep finds them, closes exactly those sockets, and leaves the rest open."""
+    from django.contrib.auth.models import Permission
+
+    settings.REALTIME_CHECK_INTERVAL = 0.2
+    alice, bob, staff = people
+    other_staff = await sync_to_async(make_user)("dana", staff=True, perms=["crm.view_customer"])
+    alice_socket = await sockets(alice.portal_user)
+    bob_socket = await sockets(bob.portal_user)
+    staff_socket = await sockets(staff, f"?customer={bob.pk}")
+    other_staff_socket = await sockets(other_staff, f"?customer={alice.pk}")
+    user_model = type(alice.portal_user)
+
+    @sync_to_async
+    def change_quietly() -> None:
+        user_model.objects.filter(pk=alice.portal_user.pk).update(is_active=False)
+        permission = Permission.objects.get(codename="view_customer", content_type__app_label="crm")
+        user_model.user_permissions.through.objects.filter(user_id=staff.pk, permission=permission).delete()
+
+    await change_quietly()
+    assert await alice_socket.expect_close() == 4403
+    assert await staff_socket.expect_close() == 4403
+    for socket in (bob_socket, other_staff_socket):
+        assert await socket.until_pong() == []
