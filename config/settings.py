@@ -180,6 +180,7 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
 # Channel layer: Redis when REDIS_URL is set, else the in-memory layer (one process only).
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", "5000"))
 REALTIME_LAYER = os.environ.get("REALTIME_LAYER", "pubsub")
 # Group and channel names are global to a Redis server (pub/sub ignores the database number):
 # deployments or test runs sharing one Redis keep apart with their own prefix.
@@ -190,7 +191,7 @@ if REDIS_URL:
     # so there the pool is a cap rather than a need.
     redis_host = {
         "address": REDIS_URL,
-        "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "5000")),
+        "max_connections": REDIS_MAX_CONNECTIONS,
     }
     if REALTIME_LAYER == "pubsub":
         CHANNEL_LAYERS = {
@@ -259,6 +260,13 @@ LOGGING = {
 }
 # The hub's access sweep and presence refresh (all of a process's sockets at once).
 REALTIME_CHECK_INTERVAL = float(os.environ.get("REALTIME_CHECK_INTERVAL_SECONDS", "30"))
+# Inbound limits per socket (realtime.limits): sustained frames a second and the burst allowed;
+# over it an error frame, then a close with 1008. Typing frames relayed a second, and sockets
+# one user may hold on one process (more are closed with 4429).
+REALTIME_FRAMES_PER_SECOND = float(os.environ.get("REALTIME_FRAMES_PER_SECOND", "10"))
+REALTIME_FRAME_BURST = int(os.environ.get("REALTIME_FRAME_BURST", "30"))
+REALTIME_TYPING_PER_SECOND = float(os.environ.get("REALTIME_TYPING_PER_SECOND", "2"))
+REALTIME_MAX_SOCKETS_PER_USER = int(os.environ.get("REALTIME_MAX_SOCKETS_PER_USER", "20"))
 # The hub's outbox tailer: gap repair with Redis; with the in-memory layer, how changes saved by
 # other processes (commands, shells) arrive, hence the shorter default there.
 REALTIME_TAIL_INTERVAL = float(

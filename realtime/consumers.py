@@ -24,14 +24,17 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 
 from realtime import access, publish, registry, sequence
 from realtime.hub import INBOX_SIZE, hub
+from realtime.limits import InboundLimit, Verdict
 from realtime.protocol import (
     ClientFrame,
     CloseCode,
+    ErrorCode,
     ProtocolError,
     ServerFrame,
     encode,
@@ -62,6 +65,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     inbox: asyncio.Queue[dict[str, Any]]
     released: bool
+    inbound: InboundLimit | None  # the client's frame rate, from the handshake on
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,6 +78,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.groups_joined = []
         self.inbox = asyncio.Queue(maxsize=INBOX_SIZE)
         self.released = False
+        self.inbound = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # channels' AsyncConsumer.__call__, plus the hub's inbox and a release on every exit.
@@ -135,6 +140,9 @@ class PortalConsumer(AsyncWebsocketConsumer):
             await self.close_with(CloseCode.FORBIDDEN)
             return
         customer_id, last_seq, pruned_through = found
+        if hub().sockets_of_user(user.pk) >= settings.REALTIME_MAX_SOCKETS_PER_USER:
+            await self.close_with(CloseCode.TOO_MANY_SOCKETS)
+            return
         self.customer_id, self.user_id = customer_id, user.pk
         self.session_key = getattr(self.scope.get("session"), "session_key", None)
         self.groups_joined = [publish.customer_group(customer_id), publish.user_group(user.pk)]
@@ -148,8 +156,15 @@ class PortalConsumer(AsyncWebsocketConsumer):
         # frame shows the gap, or the hub's tailer finds it.
         self.stream = Stream(customer_id, last_seq, self.send_frame, pruned_through=pruned_through)
         self.room = RoomMember(
-            self.channel_layer, self.channel_name, customer_id, user.pk, watching=self.requested is not None
+            self.channel_layer,
+            self.channel_name,
+            customer_id,
+            user.pk,
+            watching=self.requested is not None,
+            on_change=hub().presence_changed,
         )
+        now = asyncio.get_running_loop().time()
+        self.inbound = InboundLimit(settings.REALTIME_FRAMES_PER_SECOND, settings.REALTIME_FRAME_BURST, now)
         hub().register(self)
         await self.send_frame(
             {"type": "hello", "customer": customer_id, "seq": last_seq, "topics": registry.topics()}
@@ -196,14 +211,31 @@ class PortalConsumer(AsyncWebsocketConsumer):
     # --- client frames ----------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.stream is None or self.room is None:
+        if self.stream is None or self.room is None or self.inbound is None:
             return  # refused at connect; the close is on its way
+        # Before parsing: a flood must cost next to nothing per frame.
+        verdict = self.inbound.check(asyncio.get_running_loop().time())
+        if verdict is not Verdict.ACCEPT:
+            await self.refuse_flood(verdict)
+            return
         try:
             frame = parse_client_frame(text_data, bytes_data, known_topics=registry.topics())
+            await self.handle(frame, self.stream, self.room)
         except ProtocolError as error:
             await self.send_frame(error_frame(error))
-            return
-        await self.handle(frame, self.stream, self.room)
+
+    async def refuse_flood(self, verdict: Verdict) -> None:
+        if verdict is Verdict.WARN:
+            limit = settings.REALTIME_FRAMES_PER_SECOND
+            await self.send_frame(
+                {
+                    "type": "error",
+                    "code": ErrorCode.RATE_LIMITED,
+                    "message": f"More than {limit:g} frames a second: slow down, or the socket is closed.",
+                }
+            )
+        elif verdict is Verdict.CLOSE:
+            await self.close_with(CloseCode.POLICY)
 
     async def handle(self, frame: ClientFrame, stream: Stream, room: RoomMember) -> None:
         if frame["type"] == "subscribe":

@@ -25,10 +25,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
-from realtime import access, presence, tail
+from realtime import access, presence, publish, tail
 from realtime.models import HubStatus
 from realtime.protocol import EncodedChange, encoded
 from realtime.threads import read_in_thread
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 INBOX_SIZE = 64  # hub messages a socket may have waiting; beyond, it gets them next tick
 REPORT_EVERY = 5.0  # seconds between the hub's status reports (`manage.py realtime_status`)
+PRESENCE_EVERY = 0.25  # a changed room is announced at most this often, however many joined
 PROCESS = f"{socket_module.gethostname()}:{os.getpid()}"
 
 
@@ -76,6 +78,8 @@ class Hub:
     sockets: dict[str, HubSocket] = field(default_factory=dict)
     stats: HubStats = field(default_factory=HubStats)
     latest: dict[int, int] = field(default_factory=dict)  # customer -> newest seq the tailer saw
+    _rooms_changed: set[int] = field(default_factory=set)
+    _presence_due: asyncio.TimerHandle | None = None
     _lagging_since: dict[tuple[int, int], float] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -88,6 +92,9 @@ class Hub:
 
     def unregister(self, socket: HubSocket) -> None:
         self.sockets.pop(socket.channel_name, None)
+
+    def sockets_of_user(self, user_id: int) -> int:
+        return sum(1 for socket in self.sockets.values() if socket.user_id == user_id)
 
     def known_seq(self, customer_id: int) -> int:
         """The newest seq of this customer the tailer has seen (0: none yet)."""
@@ -177,6 +184,34 @@ class Hub:
             owed = [frame for frame in frames.get(customer_id, []) if frame["seq"] > socket.cursor]
             socket.post({"type": "realtime.repair", "frames": owed, "upto": latest[customer_id]})
 
+    # --- presence -----------------------------------------------------------------------------
+
+    def presence_changed(self, customer_id: int) -> None:
+        """A socket joined, left or changed status: announce the room soon, once for all."""
+        self._rooms_changed.add(customer_id)
+        if self._presence_due is None:
+            loop = asyncio.get_running_loop()
+            self._presence_due = loop.call_later(
+                PRESENCE_EVERY, lambda: loop.create_task(self.announce_rooms(), name="realtime-hub-rooms")
+            )
+
+    async def announce_rooms(self) -> None:
+        self._presence_due = None
+        rooms, self._rooms_changed = self._rooms_changed, set()
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for customer_id in rooms:
+            try:
+                online, version = await presence.store().online(customer_id)
+                await layer.group_send(
+                    publish.customer_group(customer_id),
+                    {"type": "realtime.presence", "online": online, "version": version},
+                )
+            except Exception:
+                self.stats.errors += 1
+                logger.warning("realtime hub: announcing room %s failed", customer_id, exc_info=True)
+
     # --- the sweep ----------------------------------------------------------------------------
 
     async def sweep_once(self) -> None:
@@ -200,6 +235,8 @@ class Hub:
         ]
         if entries:
             await presence.store().refresh_many(entries)
+            for customer_id, _channel, _entry in entries:  # rooms lose the entries that expired
+                self.presence_changed(customer_id)
 
     async def report(self) -> None:
         await read_in_thread(_save_report)(self.stats.started_at, self.status())

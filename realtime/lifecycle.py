@@ -60,13 +60,14 @@ def install() -> None:
 
 
 def allow_registered_close_codes() -> None:
-    """Let daphne send 1011, 1012 and 1013.
+    """Let daphne send 1008, 1011, 1012 and 1013.
 
     daphne passes a close code to autobahn's `sendClose`, which accepts only 1000 and 3000-4999,
-    although RFC 6455 defines 1011 (server error) and IANA registers 1012 (service restart) and
-    1013 (try again later) for servers to send; autobahn raised "invalid close code 1012" and
-    the socket was dropped (1006). These codes go out as close frames directly instead.
-    Upstream: autobahn's sendClose should accept the registered codes 1011-1014.
+    although RFC 6455 defines 1008 (policy violation) and 1011 (server error) and IANA registers
+    1012 (service restart) and 1013 (try again later) for servers to send; autobahn raised
+    "invalid close code 1012" and the socket was dropped (1006). These codes go out as close
+    frames directly instead. Upstream: autobahn's sendClose should accept the codes RFC 6455
+    and the IANA registry give endpoints (1001-1003, 1007-1014).
     """
     from daphne.ws_protocol import WebSocketProtocol
 
@@ -75,7 +76,7 @@ def allow_registered_close_codes() -> None:
         return
 
     def server_close(self: Any, code: int | None = None) -> None:
-        if code in (1011, 1012, 1013):
+        if code in (1008, 1011, 1012, 1013):
             self.sendCloseFrame(code=code, isReply=False)
         else:
             original(self, code)

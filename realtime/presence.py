@@ -3,7 +3,9 @@
 One room per customer: the customer's own sockets and staff watching that customer. Each socket
 that joins has an entry with a time to live, refreshed by its process's hub at every sweep, so
 a process that dies without saying goodbye drops out by itself. With Redis the entries live in
-one hash per room (shared by every daphne process); without it, in this process's memory.
+one hash per room (shared by every daphne process) beside a version counter; without it, in
+this process's memory. Joins and leaves only mark the room; the hub announces each changed room
+a few times a second at most (`realtime.hub`), so opening N sockets costs O(N) frames, not N².
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from typing import Any
 from django.conf import settings
 from redis import asyncio as aioredis
 
+from realtime.protocol import PRESENCE_STATUSES
+
+# A user's status across tabs is the most present one: an active tab wins over an idle one.
+_RANK = {status: rank for rank, status in enumerate(PRESENCE_STATUSES)}
+
 
 def presence_ttl() -> float:
     return max(settings.REALTIME_CHECK_INTERVAL * 2.5, 10.0)
@@ -25,11 +32,19 @@ def _room(customer_id: int) -> str:
     return f"rt:presence:{customer_id}"
 
 
+def _version_key(customer_id: int) -> str:
+    return f"rt:presence:{customer_id}:version"
+
+
 def online_users(entries: dict[str, dict[str, Any]], now: float) -> dict[str, dict[str, Any]]:
-    """Collapse socket entries to one per user (the seed's `onlineUsers` map)."""
+    """Collapse socket entries to one per user (the seed's `onlineUsers` map), each with the
+    most present status of its sockets."""
     users: dict[str, dict[str, Any]] = {}
-    for entry in sorted(entries.values(), key=lambda e: e["seen"]):
-        if entry["expires"] > now:
+    for entry in entries.values():
+        if entry["expires"] <= now:
+            continue
+        known = users.get(entry["key"])
+        if known is None or _RANK[entry["status"]] < _RANK[known["status"]]:
             users[entry["key"]] = {"name": entry["name"], "role": entry["role"], "status": entry["status"]}
     return users
 
@@ -38,76 +53,102 @@ class MemoryPresence:
     """The embedded default: one process, so a dict is the whole truth."""
 
     def __init__(self) -> None:
-        self.rooms: dict[str, dict[str, dict[str, Any]]] = {}
+        self.rooms: dict[int, dict[str, dict[str, Any]]] = {}
+        self.versions: dict[int, int] = {}
 
-    async def put(self, customer_id: int, socket: str, entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        room = self.rooms.setdefault(_room(customer_id), {})
-        room[socket] = entry
-        return self._online(room)
+    async def put(self, customer_id: int, socket: str, entry: dict[str, Any]) -> None:
+        self.rooms.setdefault(customer_id, {})[socket] = entry
+        self.versions[customer_id] = self.versions.get(customer_id, 0) + 1
 
-    async def remove(self, customer_id: int, socket: str) -> dict[str, dict[str, Any]]:
-        room = self.rooms.get(_room(customer_id), {})
-        room.pop(socket, None)
-        return self._online(room)
+    async def remove(self, customer_id: int, socket: str) -> None:
+        self.rooms.get(customer_id, {}).pop(socket, None)
+        self.versions[customer_id] = self.versions.get(customer_id, 0) + 1
 
     async def refresh_many(self, entries: list[tuple[int, str, dict[str, Any]]]) -> None:
         for customer_id, socket, entry in entries:
-            self.rooms.setdefault(_room(customer_id), {})[socket] = renewed(entry)
+            room = self.rooms.get(customer_id, {})
+            if socket in room:  # a socket that left meanwhile stays gone
+                room[socket] = renewed(entry)
 
-    def _online(self, room: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    async def online(self, customer_id: int) -> tuple[dict[str, dict[str, Any]], int]:
+        """The room as (users online, version): a higher version is a newer view."""
         now = time.time()
+        room = self.rooms.get(customer_id, {})
         for socket in [s for s, e in room.items() if e["expires"] <= now]:
             del room[socket]
-        return online_users(room, now)
+        if not room:
+            self.rooms.pop(customer_id, None)
+        return online_users(room, now), self.versions.get(customer_id, 0)
+
+
+# KEYS: rooms; ARGV: the time to live, then (socket, entry) per room.
+_REFRESH_SCRIPT = """
+for i, room in ipairs(KEYS) do
+  local socket = ARGV[2 * i]
+  if redis.call('HEXISTS', room, socket) == 1 then
+    redis.call('HSET', room, socket, ARGV[2 * i + 1])
+    redis.call('EXPIRE', room, ARGV[1])
+  end
+end
+"""
 
 
 class RedisPresence:
     """Entries in a Redis hash per room; the hash itself expires when nobody refreshes it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, max_connections: int) -> None:
         self.url = url
+        self.max_connections = max_connections
         self.clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
 
     def _client(self) -> aioredis.Redis:
-
         loop = asyncio.get_running_loop()
         if loop not in self.clients:
-            self.clients[loop] = aioredis.Redis.from_url(self.url)
+            # Sized like the channel layer's pool, and waiting for a connection rather than
+            # failing: 200 sockets leaving at once exhausted redis-py's default pool of 100.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url, max_connections=self.max_connections, timeout=10
+            )
+            self.clients[loop] = aioredis.Redis(connection_pool=pool)
         return self.clients[loop]
 
-    async def put(self, customer_id: int, socket: str, entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        client, room = self._client(), _room(customer_id)
-        async with client.pipeline(transaction=True) as pipe:
+    async def put(self, customer_id: int, socket: str, entry: dict[str, Any]) -> None:
+        room = _room(customer_id)
+        async with self._client().pipeline(transaction=True) as pipe:
             pipe.hset(room, socket, json.dumps(entry))
             pipe.expire(room, int(presence_ttl()) + 1)
-            pipe.hgetall(room)
-            *_, raw = await pipe.execute()
-        return await self._online(room, raw)
-
-    async def refresh_many(self, entries: list[tuple[int, str, dict[str, Any]]]) -> None:
-        """Extend many sockets' entries in one round trip (the hub's sweep)."""
-        ttl = int(presence_ttl()) + 1
-        async with self._client().pipeline(transaction=False) as pipe:
-            for customer_id, socket, entry in entries:
-                pipe.hset(_room(customer_id), socket, json.dumps(renewed(entry)))
-                pipe.expire(_room(customer_id), ttl)
+            pipe.incr(_version_key(customer_id))
             await pipe.execute()
 
-    async def remove(self, customer_id: int, socket: str) -> dict[str, dict[str, Any]]:
-        client, room = self._client(), _room(customer_id)
-        async with client.pipeline(transaction=True) as pipe:
-            pipe.hdel(room, socket)
-            pipe.hgetall(room)
-            _, raw = await pipe.execute()
-        return await self._online(room, raw)
+    async def remove(self, customer_id: int, socket: str) -> None:
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.hdel(_room(customer_id), socket)
+            pipe.incr(_version_key(customer_id))
+            await pipe.execute()
 
-    async def _online(self, room: str, raw: dict[bytes, bytes]) -> dict[str, dict[str, Any]]:
+    async def refresh_many(self, entries: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Extend many sockets' entries in one round trip (the hub's sweep); an entry whose
+        socket left meanwhile is not written back."""
+        if not entries:
+            return
+        keys = [_room(customer_id) for customer_id, _socket, _entry in entries]
+        args: list[Any] = [int(presence_ttl()) + 1]
+        for _customer_id, socket, entry in entries:
+            args += [socket, json.dumps(renewed(entry))]
+        await self._client().eval(_REFRESH_SCRIPT, len(keys), *keys, *args)
+
+    async def online(self, customer_id: int) -> tuple[dict[str, dict[str, Any]], int]:
+        room = _room(customer_id)
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.hgetall(room)
+            pipe.get(_version_key(customer_id))
+            raw, version = await pipe.execute()
         now = time.time()
         entries = {key.decode(): json.loads(value) for key, value in raw.items()}
         expired = [socket for socket, entry in entries.items() if entry["expires"] <= now]
         if expired:
             await self._client().hdel(room, *expired)
-        return online_users(entries, now)
+        return online_users(entries, now), int(version or 0)
 
 
 _store: MemoryPresence | RedisPresence | None = None
@@ -117,7 +158,7 @@ def store() -> MemoryPresence | RedisPresence:
     global _store
     if _store is None:
         url = getattr(settings, "REDIS_URL", "")
-        _store = RedisPresence(url) if url else MemoryPresence()
+        _store = RedisPresence(url, settings.REDIS_MAX_CONNECTIONS) if url else MemoryPresence()
     return _store
 
 

@@ -18,12 +18,14 @@ MAX_FRAME_BYTES = 16 * 1024
 class CloseCode(IntEnum):
     """Close codes the server sends after accepting (so browsers see them instead of 1006)."""
 
+    POLICY = 1008  # the client kept flooding after a rate_limited error: reconnect with backoff
     SERVER_ERROR = 1011  # the server failed (a database error, say): reconnect with backoff
     SERVICE_RESTART = 1012  # the server is restarting: reconnect after a short jittered delay
 
     UNAUTHENTICATED = 4401  # not logged in, or the session ended: log in again, do not retry
     FORBIDDEN = 4403  # this login may not watch this customer: stop, do not retry
     UNKNOWN_PATH = 4404  # no WebSocket endpoint at this path: fix the URL, do not retry
+    TOO_MANY_SOCKETS = 4429  # this user has too many sockets open on this server: close some tabs
 
 
 class ErrorCode(StrEnum):
@@ -38,6 +40,8 @@ class ErrorCode(StrEnum):
     BAD_SINCE = "bad_since"
     BAD_STATUS = "bad_status"
     BAD_TYPING = "bad_typing"
+    NOT_IN_ROOM = "not_in_room"  # typing before joining the room with presence
+    RATE_LIMITED = "rate_limited"  # too many frames: slow down, or the socket is closed (1008)
 
 
 Op = Literal["insert", "update", "delete"]
@@ -130,8 +134,18 @@ class OnlineUser(TypedDict):
 
 
 class PresenceFrame(TypedDict):
+    """The whole room: the first presence frame a socket gets after joining."""
+
     type: Literal["presence"]
     online: dict[str, OnlineUser]
+
+
+class PresenceDiffFrame(TypedDict):
+    """What changed in the room since the socket's last presence frame."""
+
+    type: Literal["presence_diff"]
+    joined: dict[str, OnlineUser]  # users who came online or changed status, as they are now
+    left: list[str]
 
 
 class TypingFrame(TypedDict):
@@ -150,6 +164,7 @@ ServerFrame = (
     | ResyncFrame
     | ErrorFrame
     | PresenceFrame
+    | PresenceDiffFrame
     | TypingFrame
 )
 
@@ -173,7 +188,15 @@ def _by_type(*frames: type[Any]) -> dict[str, type[Any]]:
 # Each frame type by its `type` string, for checkers and documentation.
 CLIENT_FRAMES = _by_type(SubscribeFrame, UnsubscribeFrame, PingFrame, SetPresenceFrame, SetTypingFrame)
 SERVER_FRAMES = _by_type(
-    HelloFrame, SubscribedFrame, ChangeFrame, PongFrame, ResyncFrame, ErrorFrame, PresenceFrame, TypingFrame
+    HelloFrame,
+    SubscribedFrame,
+    ChangeFrame,
+    PongFrame,
+    ResyncFrame,
+    ErrorFrame,
+    PresenceFrame,
+    PresenceDiffFrame,
+    TypingFrame,
 )
 
 

@@ -11,7 +11,9 @@
 /** @typedef {{type: "pong", seq: number}} PongFrame */
 /** @typedef {{type: "resync", reason: string, seq: number}} ResyncFrame */
 /** @typedef {{type: "error", code: string, message: string}} ErrorFrame */
-/** @typedef {{type: "presence", online: Record<string, {name: string, role: string, status: string}>}} PresenceFrame */
+/** @typedef {{name: string, role: string, status: string}} OnlineUser */
+/** @typedef {{type: "presence", online: Record<string, OnlineUser>}} PresenceFrame the whole room */
+/** @typedef {{type: "presence_diff", joined: Record<string, OnlineUser>, left: string[]}} PresenceDiffFrame */
 /** @typedef {{type: "typing", user: string, name: string, role: string, typing: boolean}} TypingFrame */
 
 /**
@@ -30,7 +32,7 @@
 
 /**
  * @typedef {HelloFrame | SubscribedFrame | ChangeFrame | PongFrame | ResyncFrame | ErrorFrame
- *   | PresenceFrame | TypingFrame} ServerFrame
+ *   | PresenceFrame | PresenceDiffFrame | TypingFrame} ServerFrame
  */
 
 /**

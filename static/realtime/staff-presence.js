@@ -8,11 +8,12 @@
 import { readConfig } from "./config.js";
 import { Connection, socketUrl } from "./connection.js";
 import { followPageLifecycle } from "./lifecycle.js";
+import { applyPresence } from "./presence.js";
 import { browserClock } from "./timers.js";
 
 const TYPING_IDLE_MS = 3000; // staff stopped typing: say so after this pause
 
-/** @typedef {import("./frames.js").PresenceFrame["online"]} Online */
+/** @typedef {Record<string, import("./frames.js").OnlineUser>} Online */
 
 /** @param {HTMLElement} panel `#portal-presence`, with `data-customer` */
 function showPresence(panel) {
@@ -50,8 +51,8 @@ function showPresence(panel) {
       if (frame.type === "hello") {
         connection.send({ type: "subscribe", topics: ["messages"] });
         connection.send({ type: "presence", status: here() });
-      } else if (frame.type === "presence") {
-        online = frame.online;
+      } else if (frame.type === "presence" || frame.type === "presence_diff") {
+        online = applyPresence(online, frame);
         render();
       } else if (frame.type === "typing" && frame.role === "customer") {
         typingName = frame.typing ? frame.name : null;
