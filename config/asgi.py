@@ -13,9 +13,9 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from realtime.lifecycle import with_lifecycle  # noqa: E402
+from realtime.origin import SameOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 # with_lifecycle: an orderly shutdown on SIGTERM under daphne (sockets closed with 1012 first).
@@ -23,7 +23,7 @@ application = with_lifecycle(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": AllowedHostsOriginValidator(
+            "websocket": SameOriginValidator(
                 # types-channels asks for its own URLPattern subclass, which `path()` never returns.
                 AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
             ),

@@ -124,7 +124,7 @@ session_cookie = sync_to_async(session_cookie_sync)
 
 
 def communicator(cookie: str | None = None, query: str = "", origin: bytes = b"http://testserver"):
-    headers = [(b"origin", origin)] if origin else []
+    headers = [(b"host", b"testserver")] + ([(b"origin", origin)] if origin else [])
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     return WebsocketCommunicator(application, f"/ws/realtime/{query}", headers=headers)

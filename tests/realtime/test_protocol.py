@@ -158,7 +158,11 @@ async def test_an_unknown_websocket_path_is_closed_with_4404(people):
     communicator = WebsocketCommunicator(
         application,
         "/ws/other/",
-        headers=[(b"origin", b"http://testserver"), (b"cookie", f"sessionid={cookie}".encode())],
+        headers=[
+            (b"host", b"testserver"),
+            (b"origin", b"http://testserver"),
+            (b"cookie", f"sessionid={cookie}".encode()),
+        ],
     )
     connected, _ = await communicator.connect(timeout=5)
     assert connected

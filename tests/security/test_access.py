@@ -68,7 +68,17 @@ async def test_staff_with_permission_and_the_owner_may_watch(people, sockets):
     assert own.hello["customer"] == alice.pk
 
 
-@pytest.mark.parametrize("origin", [b"http://evil.example", b"http://testserver.evil.example", b""])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://evil.example",
+        b"http://testserver.evil.example",
+        b"",
+        b"http://testserver:9999",  # another port of the same host: another site
+        b"https://testserver",  # another scheme
+        b"null",
+    ],
+)
 async def test_a_foreign_or_missing_origin_is_refused_at_the_handshake(people, origin):
     alice, _bob, _staff = people
     cookie = await helpers.session_cookie(alice.portal_user)
@@ -260,3 +270,23 @@ async def test_the_sweep_catches_what_no_signal_announces(people, sockets, setti
     assert await staff_socket.expect_close() == 4403
     for socket in (bob_socket, other_staff_socket):
         assert await socket.until_pong() == []
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "proto", "accepted"),
+    [
+        (b"portal.example:8000", b"http://portal.example:8000", None, True),
+        (b"portal.example:8000", b"http://portal.example:9999", None, False),
+        (b"portal.example", b"https://portal.example", b"https", True),  # behind a TLS proxy
+        (b"portal.example", b"http://portal.example", b"https", False),
+        (b"portal.example", b"https://www.portal.example", b"https", True),  # CSRF_TRUSTED_ORIGINS
+        (b"elsewhere.example", b"http://elsewhere.example", None, False),  # not in ALLOWED_HOSTS
+    ],
+)
+def test_origins_are_compared_on_scheme_host_and_port(settings, host, origin, proto, accepted):
+    from realtime.origin import allowed
+
+    settings.ALLOWED_HOSTS = ["portal.example"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.portal.example"]
+    headers = [(b"host", host), (b"origin", origin)] + ([(b"x-forwarded-proto", proto)] if proto else [])
+    assert allowed({"type": "websocket", "headers": headers}) is accepted
