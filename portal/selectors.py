@@ -100,6 +100,9 @@ def message_for_customer(customer_id: int, message_id: int) -> Message | None:
 # --- pages of a long list ("Show older") -----------------------------------------------------
 
 
+MAX_ID = 2**63 - 1  # the largest id a bigint column holds: a larger one was a 500 (DataError)
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where a page of a newest-first list ends: rows strictly older than this one come next."""
@@ -120,7 +123,12 @@ class Cursor:
             return None
         if moment is None or moment.tzinfo is None or not (pk or "").isdigit():
             return None
-        return cls(moment, int(pk or 0))
+        try:
+            moment = moment.astimezone(dt.UTC)  # a time the database can hold
+        except OverflowError:
+            return None
+        number = int(pk or 0)
+        return cls(moment, number) if number <= MAX_ID else None
 
     @property
     def query(self) -> str:

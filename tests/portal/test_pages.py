@@ -223,6 +223,9 @@ def test_show_older_is_per_customer_and_checks_its_cursor(client_for, alice, bob
         reverse("portal:older", args=["jobs-past"]),
     )
     assert client.get(f"{invoices_url}?before=yesterday&id=1").status_code == 400
+    # Out of range for the database (a bigint, a timestamp): 400, not a DataError and a 500.
+    assert client.get(f"{invoices_url}?before=2026-01-01T00:00:00%2B00:00&id={2**63}").status_code == 400
+    assert client.get(f"{invoices_url}?before=9999-12-31T23:59:59-14:00&id=1").status_code == 400
     assert client.get(f"{jobs_url}?{url.split('?', 1)[1]}").status_code == 404
 
 
