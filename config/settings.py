@@ -267,6 +267,10 @@ REALTIME_FRAMES_PER_SECOND = float(os.environ.get("REALTIME_FRAMES_PER_SECOND", 
 REALTIME_FRAME_BURST = int(os.environ.get("REALTIME_FRAME_BURST", "30"))
 REALTIME_TYPING_PER_SECOND = float(os.environ.get("REALTIME_TYPING_PER_SECOND", "2"))
 REALTIME_MAX_SOCKETS_PER_USER = int(os.environ.get("REALTIME_MAX_SOCKETS_PER_USER", "20"))
+# A client that stops reading is dropped once its socket has been full this long, or this many
+# bytes wait for it in daphne (realtime.daphne_patches): its memory stays bounded.
+REALTIME_SLOW_READER_SECONDS = float(os.environ.get("REALTIME_SLOW_READER_SECONDS", "10"))
+REALTIME_SLOW_READER_BYTES = int(os.environ.get("REALTIME_SLOW_READER_BYTES", str(1024 * 1024)))
 # The hub's outbox tailer: gap repair with Redis; with the in-memory layer, how changes saved by
 # other processes (commands, shells) arrive, hence the shorter default there.
 REALTIME_TAIL_INTERVAL = float(

@@ -89,7 +89,12 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.channel_layer = layer
         self.base_send = send
         try:
-            self.channel_name = await layer.new_channel()
+            try:
+                self.channel_name = await layer.new_channel()  # the pub/sub layer subscribes in Redis
+            except Exception:
+                logger.warning("realtime: the channel layer is unavailable", exc_info=True)
+                await turn_away(receive, send, CloseCode.SERVER_ERROR)
+                return
             from_layer = functools.partial(layer.receive, self.channel_name)
             sources: list[Callable[[], Awaitable[Any]]] = [receive, from_layer, self.inbox.get]
             await await_many_dispatch(sources, self.dispatch)
@@ -302,6 +307,14 @@ class UnknownPathConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         await self.close(code=int(CloseCode.UNKNOWN_PATH))
+
+
+async def turn_away(receive: Any, send: Any, code: CloseCode) -> None:
+    """Accept and close at once: a browser then sees the code ("try again"), not a failed
+    handshake (HTTP 500, which clients are told not to retry)."""
+    if (await receive())["type"] == "websocket.connect":
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": int(code)})
 
 
 def _requested_customer(query_string: bytes) -> int | None:

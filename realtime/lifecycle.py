@@ -20,7 +20,7 @@ from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
-from realtime import presence, publish
+from realtime import daphne_patches, presence, publish
 from realtime.hub import forget_report, hub
 from realtime.protocol import CloseCode
 from realtime.threads import read_in_thread
@@ -52,37 +52,11 @@ def install() -> None:
     _installed = True
     if not _under_daphne():
         return  # tests and other servers: their own signal handling stays as it is
-    allow_registered_close_codes()
+    daphne_patches.install()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         previous = signal.getsignal(signum)
         signal.signal(signum, _handler(loop, previous))
-
-
-def allow_registered_close_codes() -> None:
-    """Let daphne send 1008, 1011, 1012 and 1013.
-
-    daphne passes a close code to autobahn's `sendClose`, which accepts only 1000 and 3000-4999,
-    although RFC 6455 defines 1008 (policy violation) and 1011 (server error) and IANA registers
-    1012 (service restart) and 1013 (try again later) for servers to send; autobahn raised
-    "invalid close code 1012" and the socket was dropped (1006). These codes go out as close
-    frames directly instead. Upstream: autobahn's sendClose should accept the codes RFC 6455
-    and the IANA registry give endpoints (1001-1003, 1007-1014).
-    """
-    from daphne.ws_protocol import WebSocketProtocol
-
-    original = WebSocketProtocol.serverClose
-    if getattr(original, "allows_registered_codes", False):
-        return
-
-    def server_close(self: Any, code: int | None = None) -> None:
-        if code in (1008, 1011, 1012, 1013):
-            self.sendCloseFrame(code=code, isReply=False)
-        else:
-            original(self, code)
-
-    server_close.allows_registered_codes = True  # type: ignore[attr-defined]
-    WebSocketProtocol.serverClose = server_close
 
 
 def _under_daphne() -> bool:
