@@ -1,5 +1,6 @@
-"""ASGI entry point: HTTP to Django, WebSockets through origin checks and session auth, and the
-realtime process lifecycle around both."""
+"""ASGI entry point: HTTP to Django, WebSockets through the origin check to the realtime
+consumer (which reads the session cookie itself: realtime.handshake), and the realtime process
+lifecycle around both."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Set up Django before importing anything that touches models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from realtime.lifecycle import with_lifecycle  # noqa: E402
@@ -25,7 +25,7 @@ application = with_lifecycle(
             "http": django_asgi_app,
             "websocket": SameOriginValidator(
                 # types-channels asks for its own URLPattern subclass, which `path()` never returns.
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+                URLRouter(websocket_urlpatterns)  # type: ignore[arg-type]
             ),
         }
     )

@@ -16,7 +16,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -25,10 +25,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 
-from realtime import access, publish, registry, sequence
+from realtime import access, publish, registry
+from realtime.handshake import admit, session_key_of
 from realtime.hub import INBOX_SIZE, hub
 from realtime.limits import InboundLimit, Verdict
 from realtime.protocol import (
@@ -46,12 +46,6 @@ from realtime.stream import Stream
 from realtime.threads import read_in_thread
 
 logger = logging.getLogger(__name__)
-
-
-def _handshake(user: AbstractUser | AnonymousUser, requested: int | None) -> tuple[int, int, int] | None:
-    """(customer, last seq, pruned through) the user may watch: one query beyond session and user."""
-    rows = access.watchable(user, requested)
-    return None if rows is None else sequence.with_position(rows)
 
 
 class PortalConsumer(AsyncWebsocketConsumer):
@@ -127,32 +121,32 @@ class PortalConsumer(AsyncWebsocketConsumer):
         # Accept first, then close with a code: a refused handshake shows browsers only 1006,
         # which reads as "network down" and makes clients retry forever.
         await self.accept()
-        # AuthMiddlewareStack's lazy stand-in for the session's user (or AnonymousUser).
-        user = cast(AbstractUser | AnonymousUser | None, self.scope.get("user"))
         if hub().draining:  # the process is shutting down: come back to another (or this one, restarted)
             await self.close_with(CloseCode.SERVICE_RESTART)
-            return
-        if user is None or not user.is_authenticated:
-            await self.close_with(CloseCode.UNAUTHENTICATED)
             return
         try:
             self.requested = _requested_customer(self.scope.get("query_string", b""))
         except ValueError:
             await self.close_with(CloseCode.FORBIDDEN)
             return
-        found = await read_in_thread(_handshake)(user, self.requested)
-        if found is None:
-            await self.close_with(CloseCode.FORBIDDEN)
+        admitted = await read_in_thread(admit)(session_key_of(self.scope), self.requested)
+        if isinstance(admitted, CloseCode):
+            await self.close_with(admitted)
             return
-        customer_id, last_seq, pruned_through = found
-        if hub().sockets_of_user(user.pk) >= settings.REALTIME_MAX_SOCKETS_PER_USER:
+        if hub().sockets_of_user(admitted.user_id) >= settings.REALTIME_MAX_SOCKETS_PER_USER:
             await self.close_with(CloseCode.TOO_MANY_SOCKETS)
             return
-        self.customer_id, self.user_id = customer_id, user.pk
-        self.session_key = getattr(self.scope.get("session"), "session_key", None)
-        self.groups_joined = [publish.customer_group(customer_id), publish.user_group(user.pk)]
-        if self.session_key:
-            self.groups_joined.append(publish.session_group(self.session_key))
+        customer_id, last_seq, pruned_through = (
+            admitted.customer_id,
+            admitted.last_seq,
+            admitted.pruned_through,
+        )
+        self.customer_id, self.user_id, self.session_key = customer_id, admitted.user_id, admitted.session_key
+        self.groups_joined = [
+            publish.customer_group(customer_id),
+            publish.user_group(admitted.user_id),
+            publish.session_group(admitted.session_key),
+        ]
         if self.requested is not None:  # access that rests on permissions, re-checked when they change
             self.groups_joined.append(publish.WATCHERS_GROUP)
         for group in self.groups_joined:
@@ -164,7 +158,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
             self.channel_layer,
             self.channel_name,
             customer_id,
-            user.pk,
+            admitted.user_id,
             watching=self.requested is not None,
             on_change=hub().presence_changed,
         )

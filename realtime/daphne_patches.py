@@ -86,6 +86,8 @@ def install() -> None:
         self.transport.registerProducer(self.backpressure, True)
 
     def server_send(self: Any, content: Any, binary: bool = False) -> None:
+        if self.state in (self.STATE_CLOSING, self.STATE_CLOSED):
+            return  # the client went (or is going): nothing to deliver, not an error
         backpressure = getattr(self, "backpressure", None)
         if backpressure is not None and backpressure.paused_at is not None:
             stuck = time.monotonic() - backpressure.paused_at > slow_seconds

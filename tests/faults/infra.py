@@ -163,6 +163,8 @@ class ResumingClient:
     origin: str
     cookie: str
     topics: list[str] = field(default_factory=lambda: ["messages"])
+    # Other servers to try when this one does not answer (a load balancer's other backends).
+    fallbacks: list[tuple[str, str]] = field(default_factory=list)
     last_seq: int | None = None
     changes: list[dict] = field(default_factory=list)
     closes: list[int | None] = field(default_factory=list)
@@ -186,6 +188,9 @@ class ResumingClient:
                 code = getattr(getattr(error, "rcvd", None), "code", None)
                 self.closes.append(code)
                 assert code not in (4401, 4403), f"refused for good: {code}"
+                if self.fallbacks and isinstance(error, OSError):  # refused: try the next server
+                    self.fallbacks.append((self.url, self.origin))
+                    self.url, self.origin = self.fallbacks.pop(0)
             await asyncio.sleep(0.2)
 
     async def _session(self, connection) -> None:
