@@ -43,10 +43,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--duration", type=float, default=10, help="seconds of steady state")
     add("--open-rate", type=float, default=100, help="sockets opened per second")
     add("--handshake-timeout", type=float, default=10, help="seconds for a socket to be subscribed")
+    add("--settle", type=float, default=2, help="idle seconds before daphne's memory is read")
+    add("--tail", type=float, default=2, help="seconds the writer goes on after the storm")
     add("--no-storm", dest="storm", action="store_false", help="skip the reconnect storm")
     add("--storm-timeout", type=float, default=60)
     add("--daphnes", type=int, default=0, help="daphne processes (default: one per 5,000 sockets)")
-    add("--client-procs", type=int, default=0, help="client processes (default: one per 1,250 sockets)")
+    add("--client-procs", type=int, default=0, help="client processes (default: 1 per 500 sockets, <= 8)")
     add("--layer", choices=LAYERS, default="pubsub", help="this project's and the floor's channel layer")
     add("--save-samples", type=int, default=300, help="reschedules timed for the save overhead (0: skip)")
     add("--replace-database", action="store_true", help="drop DATABASE_URL's database even if not ours")
@@ -90,6 +92,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         duration=args.duration,
         open_rate=args.open_rate,
         handshake_timeout=args.handshake_timeout,
+        settle=args.settle,
+        tail=args.tail,
         storm=args.storm,
         storm_timeout=args.storm_timeout,
         daphnes=args.daphnes,
