@@ -71,9 +71,12 @@ class ProjectProtocol(Protocol):
         while True:
             raw = await ws.recv()
             received = time.time()
-            if '"subscribed"' in raw and json.loads(raw).get("type") == "subscribed":
+            kind = json.loads(raw).get("type") if '"change"' not in raw else "change"
+            if kind == "subscribed":
                 return start
             on_frame(raw, received)
+            if kind == "resync":  # `since` refused: the topics were not added
+                raise ConnectionError(f"resync in reply to subscribe since={start}")
 
     def parse(self, raw: str) -> Parsed:
         frame = json.loads(raw)

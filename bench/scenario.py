@@ -46,14 +46,14 @@ class Options:
     tail: float = 2
     drain: float = 15
     daphnes: int = 0  # 0: one per 5,000 sockets
-    client_procs: int = 0  # 0: one per 1,250 sockets, at most 8
+    client_procs: int = 0  # 0: one per 500 sockets, at most 8
     log_dir: Path = LOG_DIR
 
     def daphnes_for(self, sockets: int) -> int:
         return self.daphnes or max(1, -(-sockets // 5000))
 
     def procs_for(self, sockets: int) -> int:
-        return self.client_procs or min(8, max(1, -(-sockets // 1250)))
+        return self.client_procs or min(8, max(1, -(-sockets // 500)))
 
 
 def run_subject(subject: Subject, seats: list[Seat], sockets: int, opts: Options) -> dict[str, Any]:

@@ -51,7 +51,15 @@ def _job_writer(
 
     quiet: contextlib.AbstractContextManager = contextlib.nullcontext()
     if subject == "peer":
+        import warnings
+
+        from djangochannelsrestframework.observer.model_observer import UnsupportedWarning
+
         import bench.dcrf_consumer  # noqa: F401  (connects the observer's signals in this process)
+
+        # DCRF warns of savepoints whenever Django's savepoint_ids is non-empty, which an
+        # atomic(savepoint=False) block (TransactionalSave.save) makes so without a savepoint.
+        warnings.filterwarnings("ignore", category=UnsupportedWarning)
         from bench.database import capture_disconnected
 
         quiet = capture_disconnected()
