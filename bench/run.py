@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--customers", type=int, default=0, help="customers per size (default: sockets / 2)")
     add("--subjects", default="project,floor,peer", help="any of project, floor, peer")
     add("--rate", type=float, default=100, help="changes per second from the writer")
-    add("--duration", type=float, default=10, help="seconds of steady state")
+    add("--duration", type=float, default=30, help="seconds of steady state (30: one periodic check)")
     add("--open-rate", type=float, default=100, help="sockets opened per second")
     add("--handshake-timeout", type=float, default=10, help="seconds for a socket to be subscribed")
     add("--settle", type=float, default=2, help="idle seconds before daphne's memory is read")
@@ -55,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--json", type=Path, help="write every figure here")
     add("--markdown", type=Path, help="write the tables here")
     add("--plot", type=Path, help="write the p99 and storm plot here (PNG, needs matplotlib)")
-    add("--log-dir", type=Path, default=LOG_DIR, help="daphne logs")
+    add("--log-dir", type=Path, default=LOG_DIR, help="daphne logs (and traces)")
+    add("--trace", action="store_true", help="also write every change and receipt to --log-dir")
     return parser.parse_args(argv)
 
 
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         daphnes=args.daphnes,
         client_procs=args.client_procs,
         log_dir=args.log_dir,
+        trace=args.trace,
     )
     results = []
     for size in sizes:

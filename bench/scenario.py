@@ -16,6 +16,7 @@ Phases, each bounded in time:
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import tempfile
 import time
@@ -37,7 +38,7 @@ LOG_DIR = Path(tempfile.gettempdir()) / "bench-logs"
 @dataclass
 class Options:
     rate: float = 100
-    duration: float = 10
+    duration: float = 30
     open_rate: float = 100
     handshake_timeout: float = 10
     settle: float = 2
@@ -48,6 +49,7 @@ class Options:
     daphnes: int = 0  # 0: one per 5,000 sockets
     client_procs: int = 0  # 0: one per 500 sockets, at most 8
     log_dir: Path = LOG_DIR
+    trace: bool = False  # keep every change and receipt (log_dir/<subject>-<sockets>.trace.json)
 
     def daphnes_for(self, sockets: int) -> int:
         return self.daphnes or max(1, -(-sockets // 5000))
@@ -114,6 +116,14 @@ def run_subject(subject: Subject, seats: list[Seat], sockets: int, opts: Options
         finals = last_seqs(customers) if subject.name == "project" else None
         replies = pool.command("stop", opts.drain + 60, finals=finals, drain=opts.drain, quiet=1.0)
         holders = [holder for reply in replies for holder in reply]
+        if opts.trace:
+            trace = {
+                "steady_from": steady_from,
+                "storm_from": storm_from,
+                "records": records,
+                "holders": holders,
+            }
+            (opts.log_dir / f"{subject.name}-{sockets}.trace.json").write_text(json.dumps(trace))
         result["server_alive"] = servers.alive()
         result.update(
             analyse(
