@@ -3,9 +3,10 @@
 Windows, by the writer's clock just before each change:
 
 - steady: from the writer's start (its warm-up changes count for delivery, not for latency)
-  until the storm; latency percentiles come from here;
-- storm: from the moment every socket is dropped until the writer stops (it keeps writing
-  while the sockets come back).
+  until STORM_GRACE before the storm; latency percentiles come from here;
+- storm: from then until the writer stops (it keeps writing while the sockets come back). It
+  starts a little before the drop because a change written just before it may still be on its
+  way when the sockets go: the floor and the peer lose it, this project replays it.
 
 Delivery counts (change, socket) pairs: a change to customer c is expected once on every socket
 of c that was open. For this project the stream is also checked by `seq`: every socket must
@@ -20,6 +21,8 @@ import itertools
 import statistics
 from collections import defaultdict
 from typing import Any
+
+STORM_GRACE = 1.0  # seconds
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -103,7 +106,7 @@ def analyse(
     for index, holder in enumerate(opened):
         sockets_of[holder["customer"]].append(index)
     first = min((before for _k, _c, before, _a in records), default=steady_from)
-    steady_end = storm_from if storm_from is not None else end + 3600
+    steady_end = storm_from - STORM_GRACE if storm_from is not None else end + 3600
     everything = _window(records, opened, sockets_of, first, steady_end)
     steady = _window(records, opened, sockets_of, steady_from, steady_end)
     saves = [after - before for _k, _c, before, after in records]
@@ -117,7 +120,7 @@ def analyse(
         "errors": _kinds(holders),
     }
     if storm_from is not None:
-        storm = _window(records, opened, sockets_of, storm_from, end + 3600)
+        storm = _window(records, opened, sockets_of, steady_end, end + 3600)
         figures = latency_figures(storm["latencies"])
         result["storm_window"] = {
             "changes": storm["changes"],

@@ -1,7 +1,7 @@
 """Side by side: this project, the bare Channels floor and a djangochannelsrestframework peer.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench REDIS_URL=redis://127.0.0.1:6379/1 \\
-        .venv/bin/python -m bench --sockets 100,1000 --rate 100 --duration 10 \\
+        .venv/bin/python -m bench --sockets 100,1000 --rate 100 --duration 30 \\
         --json bench-results.json --markdown bench-results.md --plot docs/img/benchmarks.png
 
 For each size in --sockets, each subject in turn gets the same sockets (two per customer unless
