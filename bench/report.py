@@ -49,6 +49,11 @@ def _storm_loss(result: dict[str, Any]) -> str:
     )
 
 
+def _connected(r: dict[str, Any]) -> str:
+    connected = r.get("connected", 0)
+    return f"{connected:,}" if connected == r["sockets"] else f"{connected:,} of {r['sockets']:,}"
+
+
 def _sorted(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(results, key=lambda r: (r["sockets"], ORDER.index(r["subject"])))
 
@@ -75,7 +80,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
         cells = [
             f"{r['sockets']:,}",
             SUBJECTS[r["subject"]].label,
-            f"{r.get('connected', 0):,}",
+            _connected(r),
             f"{r.get('frames_delivered', 0):,} / {r.get('frames_expected', 0):,}",
             _ms(r.get("p50_ms")),
             _ms(r.get("p95_ms")),
@@ -104,7 +109,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 def one_line(r: dict[str, Any]) -> str:
     return (
-        f"{r['subject']} {r['sockets']} sockets: {r.get('connected', 0)} connected, "
+        f"{r['subject']} {r['sockets']} sockets: {r.get('connected', 0)} connected {r.get('open_errors') or ''}, "
         f"{r.get('frames_delivered', 0)}/{r.get('frames_expected', 0)} frames, "
         f"p50 {_ms(r.get('p50_ms'))} p99 {_ms(r.get('p99_ms'))}, storm {_storm(r)} ({_storm_loss(r)}), "
         f"{r.get('kb_per_socket')} KB/socket, {r.get('run_seconds')} s"
@@ -119,23 +124,41 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
         raise SystemExit(f"bench: the plot needs matplotlib: {INSTALL_HINT}") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     for name in ORDER:
         rows = sorted((r for r in results if r["subject"] == name), key=lambda r: r["sockets"])
         label = SUBJECTS[name].label
         p99 = [(r["sockets"], r["p99_ms"]) for r in rows if r.get("p99_ms") is not None]
-        storm = [(r["sockets"], r["storm"]["seconds"]) for r in rows if (r.get("storm") or {}).get("seconds")]
+        storms = [(r["sockets"], r["storm"]) for r in rows if r.get("storm")]
+        storm = [(n, s["seconds"] or s.get("timeout")) for n, s in storms if s["seconds"] or s.get("timeout")]
         if p99:
-            left.plot(*zip(*p99, strict=True), marker="o", label=label)
+            (line,) = left.plot(*zip(*p99, strict=True), marker="o", label=label)
+            for r in rows:  # say where not every socket connected
+                if r.get("p99_ms") is not None and r.get("connected", 0) < r["sockets"]:
+                    left.annotate(
+                        _connected(r), (r["sockets"], r["p99_ms"]), fontsize=7, color=line.get_color()
+                    )
         if storm:
-            right.plot(*zip(*storm, strict=True), marker="o", label=label)
+            (line,) = right.plot(*zip(*storm, strict=True), marker="o", label=label)
+            for n, s in storms:  # not all back within the storm's time limit: plotted at the limit
+                if s["seconds"] is None and s.get("timeout"):
+                    right.annotate(f"{s['back']:,} of {s['dropped']:,} back", (n, s["timeout"]), fontsize=7)
+                    right.plot([n], [s["timeout"]], marker="x", markersize=10, color=line.get_color())
     for axis, title, unit in (
         (left, "p99 latency, before save to socket", "ms"),
         (right, "reconnect storm: all subscribed again", "s"),
     ):
         axis.set_xscale("log")
         axis.set_yscale("log")
+        sizes = sorted({r["sockets"] for r in results})
+        axis.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        plain = FuncFormatter(lambda value, _pos: f"{value:g}")
+        axis.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        axis.yaxis.set_major_formatter(plain)
+        axis.yaxis.set_minor_formatter(FuncFormatter(lambda _value, _pos: ""))
+        axis.xaxis.set_minor_locator(NullLocator())
         axis.set_xlabel("sockets")
         axis.set_ylabel(unit)
         axis.set_title(title)

@@ -155,6 +155,7 @@ def _storm(pool: ClientPool, opts: Options) -> dict[str, Any]:
     return {
         "dropped": dropped,
         "back": back,
+        "timeout": opts.storm_timeout,
         # until the last socket was subscribed again (None if some never were)
         "seconds": round(max(last) - dropped_at, 2) if last and back == dropped else None,
     }
