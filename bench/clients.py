@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import multiprocessing
+import random
 import time
 from typing import Any
 
@@ -35,6 +36,7 @@ class Holder:
         self.opened_at: float | None = None  # first subscribed (in the open phase)
         self.subscribed_at: float | None = None
         self.last_frame_at = 0.0
+        self.retries = 0  # storm reconnects refused and tried again
 
     def on_frame(self, raw: str, received: float) -> None:
         key, seq, kind = self.protocol.parse(raw)
@@ -100,10 +102,20 @@ class Holder:
             self.ws = None
 
     async def resume(self, timeout: float) -> bool:
-        """After a drop: reopen from the last seq applied (the floor and peer just re-subscribe)."""
+        """After a drop: reopen from the last seq applied (the floor and peer just re-subscribe).
+
+        A refused attempt (daphne gives the application 5 s to accept) is retried after a
+        jittered 0.5-1.5 s, as a browser client backs off, until `timeout` has passed.
+        """
         if self.reader is not None:
             await self.reader
-        return await self.open(since=self.last_seq, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            if await self.open(since=self.last_seq, timeout=left):
+                return True
+            self.retries += 1
+            await asyncio.sleep(min(0.5 + random.random(), max(0.0, deadline - time.monotonic())))
+        return False
 
     def report(self) -> dict[str, Any]:
         return {
@@ -141,6 +153,7 @@ async def _storm(holders: list[Holder], timeout: float) -> dict:
         "dropped_at": dropped_at,
         "dropped": len(live),
         "back": len(back),
+        "retries": sum(holder.retries for holder in live),
         "last_back_at": max(back, default=None),
     }
 

@@ -31,9 +31,10 @@ def _storm(result: dict[str, Any]) -> str:
     storm = result.get("storm")
     if not storm:
         return "-"
+    retried = f" ({storm['retries']:,} retried)" if storm.get("retries") else ""
     if storm["seconds"] is None:
-        return f"{storm['back']:,} of {storm['dropped']:,} back"
-    return f"{storm['seconds']:.2f} s"
+        return f"{storm['back']:,} of {storm['dropped']:,} back{retried}"
+    return f"{storm['seconds']:.2f} s{retried}"
 
 
 def _storm_loss(result: dict[str, Any]) -> str:

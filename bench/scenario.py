@@ -152,10 +152,12 @@ def _storm(pool: ClientPool, opts: Options) -> dict[str, Any]:
     last = [reply["last_back_at"] for reply in replies if reply["last_back_at"] is not None]
     dropped = sum(reply["dropped"] for reply in replies)
     back = sum(reply["back"] for reply in replies)
+    retries = sum(reply["retries"] for reply in replies)
     return {
         "dropped": dropped,
         "back": back,
         "timeout": opts.storm_timeout,
+        "retries": retries,  # reconnects refused (daphne's 5 s to accept) and tried again
         # until the last socket was subscribed again (None if some never were)
         "seconds": round(max(last) - dropped_at, 2) if last and back == dropped else None,
     }
