@@ -104,8 +104,9 @@ class Holder:
     async def resume(self, timeout: float) -> bool:
         """After a drop: reopen from the last seq applied (the floor and peer just re-subscribe).
 
-        A refused attempt (daphne gives the application 5 s to accept) is retried after a
-        jittered 0.5-1.5 s, as a browser client backs off, until `timeout` has passed.
+        A refused attempt (daphne gives the application 5 s to accept) is retried with the
+        portal client's backoff (static/realtime/realtime.js: 1 s doubling up to 30 s, half of
+        each step random) until `timeout` has passed.
         """
         if self.reader is not None:
             await self.reader
@@ -113,8 +114,11 @@ class Holder:
         while (left := deadline - time.monotonic()) > 0:
             if await self.open(since=self.last_seq, timeout=left):
                 return True
+            step = min(30.0, 2.0**self.retries)
             self.retries += 1
-            await asyncio.sleep(min(0.5 + random.random(), max(0.0, deadline - time.monotonic())))
+            await asyncio.sleep(
+                min(step / 2 + random.random() * step / 2, max(0.0, deadline - time.monotonic()))
+            )
         return False
 
     def report(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -122,6 +123,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the daphne, writer and client processes are stopped too.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     results = run(args)
     print(report.markdown(results))
     if args.markdown:

@@ -16,6 +16,7 @@ Phases, each bounded in time:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import tempfile
@@ -135,15 +136,20 @@ def run_subject(subject: Subject, seats: list[Seat], sockets: int, opts: Options
                 finals=finals,
             )
         )
-    finally:
+    finally:  # every step, even if one before it fails: nothing may outlive the run
         stop.set()
-        if write.pid is not None:
-            write.join(timeout=10)
-            if write.is_alive():
-                write.terminate()
-        pool.close()
-        servers.stop()
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(servers.stop)
+            cleanup.callback(pool.close)
+            cleanup.callback(_stop_writer, write)
     return result
+
+
+def _stop_writer(write: multiprocessing.Process) -> None:
+    if write.pid is not None:
+        write.join(timeout=10)
+        if write.is_alive():
+            write.terminate()
 
 
 def _storm(pool: ClientPool, opts: Options) -> dict[str, Any]:
