@@ -127,26 +127,42 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    for name in ORDER:
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
+    notes: dict[Any, list[str]] = {left: [], right: []}
+    for index, name in enumerate(ORDER):
         rows = sorted((r for r in results if r["subject"] == name), key=lambda r: r["sockets"])
-        label = SUBJECTS[name].label
-        p99 = [(r["sockets"], r["p99_ms"]) for r in rows if r.get("p99_ms") is not None]
-        storms = [(r["sockets"], r["storm"]) for r in rows if r.get("storm")]
-        storm = [(n, s["seconds"] or s.get("timeout")) for n, s in storms if s["seconds"] or s.get("timeout")]
-        if p99:
-            (line,) = left.plot(*zip(*p99, strict=True), marker="o", label=label)
-            for r in rows:  # say where not every socket connected
-                if r.get("p99_ms") is not None and r.get("connected", 0) < r["sockets"]:
-                    left.annotate(
-                        _connected(r), (r["sockets"], r["p99_ms"]), fontsize=7, color=line.get_color()
-                    )
-        if storm:
-            (line,) = right.plot(*zip(*storm, strict=True), marker="o", label=label)
-            for n, s in storms:  # not all back within the storm's time limit: plotted at the limit
-                if s["seconds"] is None and s.get("timeout"):
-                    right.annotate(f"{s['back']:,} of {s['dropped']:,} back", (n, s["timeout"]), fontsize=7)
-                    right.plot([n], [s["timeout"]], marker="x", markersize=10, color=line.get_color())
+        if not rows:
+            continue
+        color = f"C{index}"
+        whole = [r for r in rows if r.get("connected", 0) == r["sockets"]]
+        # Lines join the sizes where every socket connected (and, right, every one came back);
+        # an x marks the rest: a partial connect at its p99 and storm time, a storm that ran
+        # out of time at the limit.
+        p99 = [(r["sockets"], r["p99_ms"]) for r in whole if r.get("p99_ms") is not None]
+        storm = [
+            (r["sockets"], r["storm"]["seconds"]) for r in whole if (r.get("storm") or {}).get("seconds")
+        ]
+        left.plot(*_xy(p99), marker="o", color=color, label=SUBJECTS[name].label)
+        right.plot(*_xy(storm), marker="o", color=color, label=SUBJECTS[name].label)
+        for r in rows:
+            partial = r not in whole
+            where = f"{SUBJECTS[name].label}, {r['sockets']:,}"
+            if partial and r.get("p99_ms") is not None:
+                _mark(left, r["sockets"], r["p99_ms"], color)
+                notes[left].append(f"x {where}: {_connected(r)} connected")
+            storm_of = r.get("storm") or {}
+            if partial and storm_of.get("seconds"):
+                _mark(right, r["sockets"], storm_of["seconds"], color)
+                notes[right].append(f"x {where}: {_connected(r)} connected")
+            elif storm_of and storm_of["seconds"] is None and storm_of.get("timeout"):
+                _mark(right, r["sockets"], storm_of["timeout"], color)
+                back = f"{storm_of['back']:,} of {storm_of['dropped']:,}"
+                notes[right].append(f"x {where}: {back} back in {storm_of['timeout']:.0f} s")
+    for axis, lines in notes.items():
+        if lines:
+            axis.text(
+                0.99, 0.02, "\n".join(lines), transform=axis.transAxes, fontsize=7, ha="right", va="bottom"
+            )
     for axis, title, unit in (
         (left, "p99 latency, before save to socket", "ms"),
         (right, "reconnect storm: all subscribed again", "s"),
@@ -170,6 +186,14 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _xy(points: list[tuple[float, float]]) -> tuple[list[float], list[float]]:
+    return [x for x, _y in points], [y for _x, y in points]
+
+
+def _mark(axis: Any, x: float, y: float, color: str) -> None:
+    axis.plot([x], [y], marker="x", markersize=9, color=color, linestyle="none")
 
 
 def main(argv: list[str] | None = None) -> None:
