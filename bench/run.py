@@ -15,6 +15,7 @@ it did not create, unless --replace-database). The peer needs the bench extra:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import signal
@@ -27,7 +28,7 @@ from bench import report
 from bench.database import create_database, measure_save_overhead, seed
 from bench.processes import bench_env, raise_open_files, setup_django
 from bench.scenario import LOG_DIR, Options, run_subject
-from bench.subjects import SUBJECTS
+from bench.subjects import INSTALL_HINT, SUBJECTS
 
 LAYERS = ("pubsub", "core")
 
@@ -65,6 +66,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
         raise SystemExit("bench needs DATABASE_URL (a scratch PostgreSQL database) and REDIS_URL")
+    if args.plot and importlib.util.find_spec("matplotlib") is None:  # say so before a long run
+        raise SystemExit(f"bench: --plot needs matplotlib: {INSTALL_HINT}")
     sizes = [int(size) for size in args.sockets.split(",") if size]
     names = [name for name in args.subjects.split(",") if name]
     unknown = set(names) - set(SUBJECTS)
