@@ -52,8 +52,16 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
-	$(BIN)/python -m bench.fanout
+# The side-by-side benchmark (docs/benchmarks.md); the peer and the plot need the bench extra.
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?= --sockets 100,1000
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-* db.sqlite3 staticfiles build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,43 @@
+"""The floor: a bare Channels consumer per customer group, served by daphne.
+
+`/ws/floor/<customer>/` joins the group `floor.<customer>`, says `subscribed`, and forwards
+every message the writer (bench/writer.py) sends to the group with `group_send` as it came. No
+database, no auth, no ordering: the least any Channels app can do per frame.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.floor_settings"
+
+import django
+
+django.setup()
+
+from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
+
+
+def floor_group(customer: int) -> str:
+    return f"floor.{customer}"
+
+
+class FloorConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.group = floor_group(int(self.scope["url_route"]["kwargs"]["customer"]))
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send(text_data='{"type": "subscribed"}')
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def bench_change(self, message: dict) -> None:
+        await self.send(text_data=message["text"])
+
+
+application = ProtocolTypeRouter(
+    {"websocket": URLRouter([path("ws/floor/<int:customer>/", FloorConsumer.as_asgi())])}
+)
