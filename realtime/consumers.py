@@ -13,8 +13,8 @@ and the hub's inbox (repairs and closes the hub decided). Whatever way the consu
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -27,7 +27,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from realtime import access, publish, registry
+from realtime import access, registry
 from realtime.handshake import admit, session_key_of
 from realtime.hub import INBOX_SIZE, hub
 from realtime.limits import InboundLimit, Verdict
@@ -56,7 +56,6 @@ class PortalConsumer(AsyncWebsocketConsumer):
     requested: int | None  # the `?customer=` a staff socket asked for
     stream: Stream | None
     room: RoomMember | None
-    groups_joined: list[str]
     inbox: asyncio.Queue[dict[str, Any]]
     released: bool
     inbound: InboundLimit | None  # the client's frame rate, from the handshake on
@@ -69,28 +68,22 @@ class PortalConsumer(AsyncWebsocketConsumer):
         self.requested = None
         self.stream = None
         self.room = None
-        self.groups_joined = []
         self.inbox = asyncio.Queue(maxsize=INBOX_SIZE)
         self.released = False
         self.inbound = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        # channels' AsyncConsumer.__call__, plus the hub's inbox and a release on every exit.
+        # channels' AsyncConsumer.__call__, with the inbox (what the hub's router and tailer hand
+        # over) in place of a channel of its own on the layer, and a release on every exit.
         self.scope = scope
         layer = get_channel_layer(self.channel_layer_alias)
         if layer is None:
             raise ImproperlyConfigured("The realtime consumer needs a channel layer (CHANNEL_LAYERS).")
         self.channel_layer = layer
+        self.channel_name = f"socket.{uuid.uuid4().hex}"  # the socket's name in the hub and rooms
         self.base_send = send
         try:
-            try:
-                self.channel_name = await layer.new_channel()  # the pub/sub layer subscribes in Redis
-            except Exception:
-                logger.warning("realtime: the channel layer is unavailable", exc_info=True)
-                await turn_away(receive, send, CloseCode.SERVER_ERROR)
-                return
-            from_layer = functools.partial(layer.receive, self.channel_name)
-            sources: list[Callable[[], Awaitable[Any]]] = [receive, from_layer, self.inbox.get]
+            sources: list[Callable[[], Awaitable[Any]]] = [receive, self.inbox.get]
             await await_many_dispatch(sources, self.dispatch)
         except StopConsumer:
             pass
@@ -142,17 +135,6 @@ class PortalConsumer(AsyncWebsocketConsumer):
             admitted.pruned_through,
         )
         self.customer_id, self.user_id, self.session_key = customer_id, admitted.user_id, admitted.session_key
-        self.groups_joined = [
-            publish.customer_group(customer_id),
-            publish.user_group(admitted.user_id),
-            publish.session_group(admitted.session_key),
-        ]
-        if self.requested is not None:  # access that rests on permissions, re-checked when they change
-            self.groups_joined.append(publish.WATCHERS_GROUP)
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        # A change committed between the read above and joining the groups is not lost: the next
-        # frame shows the gap, or the hub's tailer finds it.
         self.stream = Stream(customer_id, last_seq, self.send_frame, pruned_through=pruned_through)
         self.room = RoomMember(
             self.channel_layer,
@@ -164,7 +146,14 @@ class PortalConsumer(AsyncWebsocketConsumer):
         )
         now = asyncio.get_running_loop().time()
         self.inbound = InboundLimit(settings.REALTIME_FRAMES_PER_SECOND, settings.REALTIME_FRAME_BURST, now)
-        hub().register(self)
+        try:
+            # A change committed between the read above and the hub taking the socket is not
+            # lost: the next frame shows the gap, or the hub's tailer finds it.
+            await hub().register(self)
+        except Exception:
+            logger.warning("realtime: the channel layer is unavailable", exc_info=True)
+            await self.close_with(CloseCode.SERVER_ERROR)  # "try again later"
+            return
         await self.send_frame(
             {"type": "hello", "customer": customer_id, "seq": last_seq, "topics": registry.topics()}
         )
@@ -173,8 +162,8 @@ class PortalConsumer(AsyncWebsocketConsumer):
         await self.release()
 
     async def release(self) -> None:
-        """Leave the hub, the room and the groups; each step on its own, so one failing (Redis
-        away) does not skip the others. Safe to call more than once."""
+        """Leave the hub and the room, each on its own, so one failing (Redis away) does not skip
+        the other. Safe to call more than once."""
         if self.released:
             return
         self.released = True
@@ -184,11 +173,6 @@ class PortalConsumer(AsyncWebsocketConsumer):
                 await self.room.leave()
             except Exception:
                 logger.warning("realtime: leaving presence failed", exc_info=True)
-        for group in self.groups_joined:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:
-                logger.warning("realtime: leaving group %s failed", group, exc_info=True)
 
     # --- what the hub reads and posts -------------------------------------------------------
 
@@ -301,14 +285,6 @@ class UnknownPathConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         await self.accept()
         await self.close(code=int(CloseCode.UNKNOWN_PATH))
-
-
-async def turn_away(receive: Any, send: Any, code: CloseCode) -> None:
-    """Accept and close at once: a browser then sees the code ("try again"), not a failed
-    handshake (HTTP 500, which clients are told not to retry)."""
-    if (await receive())["type"] == "websocket.connect":
-        await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": int(code)})
 
 
 def _requested_customer(query_string: bytes) -> int | None:

@@ -17,7 +17,6 @@ socket costs nothing. The hub starts with the first socket and stops with the pr
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import os
 import socket as socket_module
@@ -25,20 +24,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from channels.layers import get_channel_layer
 from django.conf import settings
-from django.utils import timezone
 
-from realtime import access, presence, publish, tail
-from realtime.models import HubStatus
+from realtime import access, hub_status, presence, tail
 from realtime.protocol import EncodedChange, encoded
+from realtime.router import Router
 from realtime.threads import read_in_thread
 
 logger = logging.getLogger(__name__)
 
-INBOX_SIZE = 64  # hub messages a socket may have waiting; beyond, it gets them next tick
+INBOX_SIZE = 256  # messages a socket may have waiting; beyond, they are lost and repaired
 REPORT_EVERY = 5.0  # seconds between the hub's status reports (`manage.py realtime_status`)
-PRESENCE_EVERY = 0.25  # a changed room is announced at most this often, however many joined
 PROCESS = f"{socket_module.gethostname()}:{os.getpid()}"
 
 
@@ -78,20 +74,54 @@ class Hub:
     sockets: dict[str, HubSocket] = field(default_factory=dict)
     stats: HubStats = field(default_factory=HubStats)
     latest: dict[int, int] = field(default_factory=dict)  # customer -> newest seq the tailer saw
-    _rooms_changed: set[int] = field(default_factory=set)
-    _presence_due: asyncio.TimerHandle | None = None
+    router: Router = field(init=False)
+    by_customer: dict[int, dict[str, HubSocket]] = field(default_factory=dict)
     _lagging_since: dict[tuple[int, int], float] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
 
+    def __post_init__(self) -> None:
+        self.router = Router(self.recipients, self._count_error)
+
+    def _count_error(self) -> None:
+        self.stats.errors += 1
+
     # --- sockets ------------------------------------------------------------------------------
 
-    def register(self, socket: HubSocket) -> None:
-        self.sockets[socket.channel_name] = socket
+    async def register(self, socket: HubSocket) -> None:
+        """Take a socket whose handshake succeeded; raises if the channel layer is unreachable."""
         self.start()
+        await self.router.start()
+        customer_id = socket.customer_id or 0
+        await self.router.join(customer_id)
+        self.sockets[socket.channel_name] = socket
+        self.by_customer.setdefault(customer_id, {})[socket.channel_name] = socket
 
     def unregister(self, socket: HubSocket) -> None:
-        self.sockets.pop(socket.channel_name, None)
+        if self.sockets.pop(socket.channel_name, None) is None:
+            return
+        customer_id = socket.customer_id or 0
+        local = self.by_customer.get(customer_id, {})
+        local.pop(socket.channel_name, None)
+        if not local:
+            self.by_customer.pop(customer_id, None)
+        self.router.leave(customer_id)
+
+    def presence_changed(self, customer_id: int) -> None:
+        self.router.presence_changed(customer_id)
+
+    def recipients(self, message: dict[str, Any]) -> list[HubSocket]:
+        """The local sockets a layer message is for (`realtime.publish` names them)."""
+        if "customer" in message:
+            return list(self.by_customer.get(message["customer"], {}).values())
+        sockets = list(self.sockets.values())
+        if "user" in message:
+            return [s for s in sockets if s.user_id == message["user"]]
+        if "session" in message:
+            return [s for s in sockets if s.session_key == message["session"]]
+        if message.get("watchers"):
+            return [s for s in sockets if s.requested is not None]
+        return []
 
     def sockets_of_user(self, user_id: int) -> int:
         return sum(1 for socket in self.sockets.values() if socket.user_id == user_id)
@@ -119,6 +149,7 @@ class Hub:
         ]
 
     async def stop(self) -> None:
+        await self.router.stop()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
@@ -177,40 +208,11 @@ class Hub:
         for event in events:  # encoded once, whatever the number of sockets that lack it
             frames.setdefault(event.customer_id, []).append(encoded(event.frame))
             self.stats.tail_lag = max(0.0, time.time() - event.recorded_at)
-        for socket in list(self.sockets.values()):
-            customer_id = socket.customer_id
-            if customer_id is None or customer_id not in latest or socket.cursor >= latest[customer_id]:
-                continue
-            owed = [frame for frame in frames.get(customer_id, []) if frame["seq"] > socket.cursor]
-            socket.post({"type": "realtime.repair", "frames": owed, "upto": latest[customer_id]})
-
-    # --- presence -----------------------------------------------------------------------------
-
-    def presence_changed(self, customer_id: int) -> None:
-        """A socket joined, left or changed status: announce the room soon, once for all."""
-        self._rooms_changed.add(customer_id)
-        if self._presence_due is None:
-            loop = asyncio.get_running_loop()
-            self._presence_due = loop.call_later(
-                PRESENCE_EVERY, lambda: loop.create_task(self.announce_rooms(), name="realtime-hub-rooms")
-            )
-
-    async def announce_rooms(self) -> None:
-        self._presence_due = None
-        rooms, self._rooms_changed = self._rooms_changed, set()
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for customer_id in rooms:
-            try:
-                online, version = await presence.store().online(customer_id)
-                await layer.group_send(
-                    publish.customer_group(customer_id),
-                    {"type": "realtime.presence", "online": online, "version": version},
-                )
-            except Exception:
-                self.stats.errors += 1
-                logger.warning("realtime hub: announcing room %s failed", customer_id, exc_info=True)
+        for customer_id, upto in latest.items():
+            for socket in list(self.by_customer.get(customer_id, {}).values()):
+                if socket.cursor < upto:
+                    owed = [frame for frame in frames.get(customer_id, []) if frame["seq"] > socket.cursor]
+                    socket.post({"type": "realtime.repair", "frames": owed, "upto": upto})
 
     # --- the sweep ----------------------------------------------------------------------------
 
@@ -236,10 +238,10 @@ class Hub:
         if entries:
             await presence.store().refresh_many(entries)
             for customer_id, _channel, _entry in entries:  # rooms lose the entries that expired
-                self.presence_changed(customer_id)
+                self.router.presence_changed(customer_id)
 
     async def report(self) -> None:
-        await read_in_thread(_save_report)(self.stats.started_at, self.status())
+        await read_in_thread(hub_status.save)(PROCESS, self.stats.started_at, self.status())
 
     def status(self) -> dict[str, Any]:
         """What `realtime_status` shows for this process."""
@@ -257,23 +259,6 @@ class Hub:
             "errors": self.stats.errors,
             "uptime": now - self.stats.started_at if self.stats.started_at else 0.0,
         }
-
-
-def _save_report(started_at: float, report: dict[str, Any]) -> None:
-    now = timezone.now()
-    HubStatus.objects.update_or_create(
-        process=PROCESS,
-        defaults={
-            "started_at": dt.datetime.fromtimestamp(started_at, tz=dt.UTC),
-            "updated_at": now,
-            "report": report,
-        },
-    )
-
-
-def forget_report() -> None:
-    """This process is shutting down in order: its hub no longer reports."""
-    HubStatus.objects.filter(process=PROCESS).delete()
 
 
 _hub: Hub | None = None

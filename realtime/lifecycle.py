@@ -20,8 +20,8 @@ from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
-from realtime import daphne_patches, presence, publish
-from realtime.hub import forget_report, hub
+from realtime import daphne_patches, hub_status, presence, publish
+from realtime.hub import PROCESS, hub
 from realtime.protocol import CloseCode
 from realtime.threads import read_in_thread
 
@@ -115,7 +115,7 @@ async def shutdown(then: Callable[[], None]) -> None:
 
 
 async def _forget_report() -> None:
-    await read_in_thread(forget_report)()
+    await read_in_thread(hub_status.forget)(PROCESS)
 
 
 async def _close_layer() -> None:

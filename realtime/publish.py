@@ -28,21 +28,15 @@ logger = logging.getLogger(__name__)
 FLUSH_TIMEOUT = 5.0
 
 
-# Sockets whose access rests on permissions (staff watching a customer): re-checked whenever
-# group memberships or permissions change, which no single user's save announces.
-WATCHERS_GROUP = "rt.watchers"
+# Each process's hub joins this group once: closes and re-checks for a user, a login session or
+# every staff watcher (whose access rests on permissions that no single save announces).
+REVOCATIONS_GROUP = "rt.revocations"
 
 
 def customer_group(customer_id: int) -> str:
+    """Changes, presence and typing of one customer; a process joins it while it has a socket of
+    that customer. Every message names the customer, so the process knows whose sockets get it."""
     return f"rt.customer.{customer_id}"
-
-
-def user_group(user_id: int) -> str:
-    return f"rt.user.{user_id}"
-
-
-def session_group(session_key: str) -> str:
-    return f"rt.session.{session_key}"
 
 
 class _Publisher:
@@ -122,7 +116,9 @@ def send_to_group(group: str, message: dict[str, Any]) -> None:
 def publish_frames(customer_id: int, frames: list[ChangeFrame]) -> None:
     # Encoded here, once: every socket of the group sends the same text.
     changes = [encoded(frame) for frame in frames]
-    send_to_group(customer_group(customer_id), {"type": "realtime.changes", "frames": changes})
+    send_to_group(
+        customer_group(customer_id), {"type": "realtime.changes", "customer": customer_id, "frames": changes}
+    )
 
 
 def publish_frames_on_commit(customer_id: int, frames: list[ChangeFrame], *, using: str = "default") -> None:
@@ -131,18 +127,25 @@ def publish_frames_on_commit(customer_id: int, frames: list[ChangeFrame], *, usi
 
 def announce_access_changed_on_commit(customer_id: int) -> None:
     """Sockets watching this customer re-check that their user may still see it."""
-    transaction.on_commit(lambda: send_to_group(customer_group(customer_id), {"type": "realtime.recheck"}))
+    message = {"type": "realtime.recheck", "customer": customer_id}
+    transaction.on_commit(lambda: send_to_group(customer_group(customer_id), message))
 
 
 def recheck_user_sockets_on_commit(user_id: int) -> None:
-    transaction.on_commit(lambda: send_to_group(user_group(user_id), {"type": "realtime.recheck"}))
+    message = {"type": "realtime.recheck", "user": user_id}
+    transaction.on_commit(lambda: send_to_group(REVOCATIONS_GROUP, message))
 
 
 def recheck_watchers_on_commit() -> None:
-    transaction.on_commit(lambda: send_to_group(WATCHERS_GROUP, {"type": "realtime.recheck"}))
+    message = {"type": "realtime.recheck", "watchers": True}
+    transaction.on_commit(lambda: send_to_group(REVOCATIONS_GROUP, message))
 
 
 def close_user_sockets_on_commit(user_id: int, code: int) -> None:
-    transaction.on_commit(
-        lambda: send_to_group(user_group(user_id), {"type": "realtime.close", "code": code})
-    )
+    message = {"type": "realtime.close", "user": user_id, "code": code}
+    transaction.on_commit(lambda: send_to_group(REVOCATIONS_GROUP, message))
+
+
+def close_session_sockets(session_key: str, code: int) -> None:
+    """A login ended (logout): close that session's sockets, in every process."""
+    send_to_group(REVOCATIONS_GROUP, {"type": "realtime.close", "session": session_key, "code": code})

@@ -49,10 +49,7 @@ def _on_logged_out(
 ) -> None:
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     if session_key:
-        publish.send_to_group(
-            publish.session_group(session_key),
-            {"type": "realtime.close", "code": int(CloseCode.UNAUTHENTICATED)},
-        )
+        publish.close_session_sockets(session_key, int(CloseCode.UNAUTHENTICATED))
 
 
 def connect_signals() -> None:

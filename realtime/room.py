@@ -139,6 +139,7 @@ class RoomMember:
             publish.customer_group(self.customer_id),
             {
                 "type": "realtime.typing",
+                "customer": self.customer_id,
                 "user": identity.user_key,
                 "name": identity.name,
                 "role": identity.role,

@@ -40,3 +40,18 @@ def test_imports_point_one_way(package):
         if imported_packages(path) & FORBIDDEN[package]
     }
     assert not wrong, f"{package} must not import {sorted(FORBIDDEN[package])}: {wrong}"
+
+
+MAX_PYTHON_LINES = 300
+
+
+def test_no_python_module_is_over_300_lines():
+    # bench/ included: the harness is code we keep, like the rest.
+    folders = ("config", "crm", "realtime", "portal", "tests", "bench")
+    long = {
+        str(path.relative_to(ROOT)): length
+        for folder in folders
+        for path in python_files(folder)
+        if (length := len(path.read_text().splitlines())) > MAX_PYTHON_LINES
+    }
+    assert not long, f"split these along a seam of the domain (at most {MAX_PYTHON_LINES} lines): {long}"

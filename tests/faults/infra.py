@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -149,8 +150,14 @@ def start_writer(customers: list[int], count: int, rate: float, **env: str) -> s
         f"    services.post_message(customer=customers[n % len(customers)], body=f'fault {{n}}', author=None)\n"
         f"    time.sleep({1 / rate})\n"
     )
+    # Its warnings (publishing while Redis is away, on purpose) go to a file, not the test's output.
+    log = tempfile.NamedTemporaryFile(prefix="fault-writer-", suffix=".log", delete=False)  # noqa: SIM115
     return subprocess.Popen(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script], cwd=ROOT, env=child_env(**env)
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
+        cwd=ROOT,
+        env=child_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
