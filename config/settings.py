@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_htmx",
     "axes",
+    "csp",
     "crm",
     "realtime",
     "portal",
@@ -76,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.headers.PrivateNoStoreMiddleware",
+    "config.headers.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -258,6 +262,20 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends when Ret
 AXES_CLIENT_IP_CALLABLE = "config.login_throttling.client_address"
 AXES_LOCKOUT_CALLABLE = "config.login_throttling.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (the admin's lockout view); successes are not
+
+# Content-Security-Policy (django-csp, config.headers): scripts, styles and the rest from this origin
+# only, nothing inline; the middleware adds this host's ws(s):// origin to connect-src.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "connect-src": [SELF],
+        "img-src": [SELF, "data:"],  # the portal's empty favicon, the admin's icons
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
