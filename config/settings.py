@@ -7,11 +7,13 @@ file (`make run` writes one for development) fills in variables the environment 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -62,6 +64,8 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "django_htmx",
+    "axes",
+    "csp",
     "crm",
     "realtime",
     "portal",
@@ -74,9 +78,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.headers.PrivateNoStoreMiddleware",
+    "config.headers.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # a locked-out login's answer (config.login_throttling)
     # Last, so it sees the views' exceptions first: database timeouts answer 503, not 500.
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -141,6 +148,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crm.User"
+# axes first: while a username or an address is locked out, no password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -244,6 +253,30 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Login throttling (django-axes, config/login_throttling.py, docs/operations.md): the limit counts failed
+# logins per username (any address) and per address (any username); both logins share them.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends when Retry-After says
+AXES_CLIENT_IP_CALLABLE = "config.login_throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "config.login_throttling.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (the admin's lockout view); successes are not
+
+# Content-Security-Policy (django-csp, config.headers): scripts, styles and the rest from this origin
+# only, nothing inline; the middleware adds this host's ws(s):// origin to connect-src.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "connect-src": [SELF],
+        "img-src": [SELF, "data:"],  # the portal's empty favicon, the admin's icons
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {

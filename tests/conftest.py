@@ -167,10 +167,11 @@ def child_env(**extra: str) -> dict[str, str]:
 class DaphneServer:
     """A real daphne process serving config.asgi on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.env = env
         self.log_path = log_path
+        self.args = args  # more daphne options, e.g. --proxy-headers
         self.process: subprocess.Popen | None = None
 
     @property
@@ -192,6 +193,7 @@ class DaphneServer:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
+                *self.args,
                 "config.asgi:application",
             ],
             cwd=ROOT,
@@ -228,15 +230,16 @@ class DaphneServer:
 
 @pytest.fixture(scope="session")
 def daphne_factory(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Start daphne processes against the test database; all are stopped at session end."""
+    """Start daphne processes (options, then environment variables) against the test database;
+    all are stopped at session end."""
     servers: list[DaphneServer] = []
 
-    def start(**env: str) -> DaphneServer:
+    def start(*args: str, **env: str) -> DaphneServer:
         if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
             missing_service("needs PostgreSQL so daphne can share the test database")
         if not redis_available():
             missing_service("needs Redis so daphne and the tests share a channel layer")
-        server = DaphneServer(child_env(**env), tmp_path_factory.mktemp("daphne") / "daphne.log")
+        server = DaphneServer(child_env(**env), tmp_path_factory.mktemp("daphne") / "daphne.log", args)
         server.start()
         servers.append(server)
         return server

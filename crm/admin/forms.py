@@ -3,7 +3,8 @@
 Each form spells its save out in `apply`, which `ServiceFormAdmin` runs once, in the admin's
 transaction. A refusal rolls the whole save back and becomes a form error next to the fields
 rather than a server error after "Save": status fields stay editable, but a transition the
-services refuse cannot be saved.
+services refuse cannot be saved. A change form saves only what the staff member changed, and
+refuses a field someone else changed since the form was drawn (`crm.admin.concurrency`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from crm import services
+from crm.admin.concurrency import SeenValuesForm, StaleEdit
 from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message, User
 from crm.services import DomainError
 from crm.services.invoices import EDITABLE_FIELDS as INVOICE_FIELDS
@@ -23,12 +25,13 @@ from crm.services.jobs import DETAIL_FIELDS as JOB_DETAIL_FIELDS
 _M = TypeVar("_M", bound=models.Model)
 
 
-class ServiceForm(forms.ModelForm[_M]):
+class ServiceForm(SeenValuesForm[_M]):
     """A model form whose save is `apply`.
 
-    `apply` reads `cleaned_data` and `changed_data` (never `self.instance`'s fields, which the
-    form overwrites after `clean`) and returns the saved row. When the services refused a save,
-    the admin shows the posted form again with `refusal` set, and the form reports it as its error.
+    `apply` takes the row from `locked_row()`, reads `cleaned_data` and `changed_data` (never
+    `self.instance`'s fields, which the form overwrites after `clean`) and returns the saved row.
+    When the services refused a save, the admin shows the posted form again with `refusal` set,
+    and the form reports it as its error (a stale edit on the fields it names).
     """
 
     refusal: DomainError | None = None
@@ -38,7 +41,12 @@ class ServiceForm(forms.ModelForm[_M]):
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        if self.refusal is not None:
+        stale = self.stale_fields() if self.instance.pk is not None else {}
+        if isinstance(self.refusal, StaleEdit):  # found under the row lock; ours is fresher
+            stale = {**self.refusal.errors, **stale}
+        if stale:
+            self.refuse_stale(stale)
+        if self.refusal is not None and not isinstance(self.refusal, StaleEdit):
             raise ValidationError(self.refusal.message, code=self.refusal.code)
         return cleaned
 
@@ -60,7 +68,7 @@ class CustomerForm(ServiceForm[Customer]):
                 **{name: data[name] for name in (*services.CONTACT_FIELDS, "portal_user") if name in data}
             )
         else:
-            customer = Customer.objects.get(pk=self.instance.pk)
+            customer = self.locked_row()
             contact = self.changed(services.CONTACT_FIELDS)
             if contact:
                 customer = services.update_contact_details(customer=customer, **contact)
@@ -102,16 +110,21 @@ class JobForm(ServiceForm[Job]):
                 customer_notes=data["customer_notes"],
                 internal_notes=data["internal_notes"],
             )
-        else:
-            job = Job.objects.get(pk=self.instance.pk)
-            details = self.changed(JOB_DETAIL_FIELDS)
-            if details:
-                job = services.update_job(job=job, **details)
-            if {"scheduled_start", "scheduled_end"} & set(self.changed_data):
-                job = services.reschedule_job(
-                    job=job, start=data["scheduled_start"], end=data["scheduled_end"]
-                )
-        if data.get("status", job.status) != job.status:
+            if data.get("status", job.status) != job.status:  # booked straight as confirmed, say
+                job = services.change_job_status(job=job, status=data["status"])
+            return job
+        job = self.locked_row()
+        details = self.changed(JOB_DETAIL_FIELDS)
+        if details:
+            job = services.update_job(job=job, **details)
+        times = self.changed(("scheduled_start", "scheduled_end"))
+        if times:  # a time left alone keeps its stored value, whatever the form still shows
+            job = services.reschedule_job(
+                job=job,
+                start=times.get("scheduled_start", job.scheduled_start),
+                end=times.get("scheduled_end", job.scheduled_end),
+            )
+        if "status" in self.changed_data:
             job = services.change_job_status(job=job, status=data["status"])
         return job
 
@@ -135,8 +148,8 @@ class InvoiceForm(ServiceForm[Invoice]):
             return services.create_invoice(
                 customer=data["customer"], total=data["total"], job=data.get("job"), number=data["number"]
             )
-        invoice = Invoice.objects.get(pk=self.instance.pk)
-        status = data.get("status", invoice.status)
+        invoice = self.locked_row()
+        status = data["status"] if "status" in self.changed_data else invoice.status
         sending = status == Invoice.Status.SENT and invoice.status != status
         # Sending sets the due date itself (the one in the form, or the default).
         editable = tuple(name for name in INVOICE_FIELDS if not (sending and name == "due_date"))
@@ -146,7 +159,8 @@ class InvoiceForm(ServiceForm[Invoice]):
         if status == invoice.status:
             return invoice
         if status == Invoice.Status.SENT:
-            return services.send_invoice(invoice=invoice, due_date=data.get("due_date"))
+            due_date = data.get("due_date") if "due_date" in self.changed_data else invoice.due_date
+            return services.send_invoice(invoice=invoice, due_date=due_date)
         if status == Invoice.Status.PAID:
             return services.mark_invoice_paid(invoice=invoice)
         if status == Invoice.Status.OVERDUE:
@@ -177,7 +191,7 @@ class MessageForm(ServiceForm[Message]):
             return services.post_message(
                 customer=data["customer"], body=data["body"], author=user, direction=data["direction"]
             )
-        message = Message.objects.get(pk=self.instance.pk)
+        message = self.locked_row()
         if "is_read" in self.changed_data:
             if not data["is_read"]:
                 raise DomainError("A read message cannot be marked unread.", code="irreversible")

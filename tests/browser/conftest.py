@@ -27,6 +27,14 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT_DIR = ROOT / "docs" / "img"
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+# Every page reports what the Content-Security-Policy blocked: Chromium logs "Refused to ..."
+# itself, and this init script (which the policy does not apply to) adds the event's details.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline code"}`
+    + ` at ${event.sourceFile || location.href}:${event.lineNumber}`);
+});
+"""
 
 
 @pytest.fixture(scope="package")
@@ -83,21 +91,42 @@ def dedicated_server(daphne_factory):
     return daphne_factory(**{ASYNC_UNSAFE: ""})
 
 
+def is_csp_violation(text: str) -> bool:
+    return text.startswith(("Refused to", "CSP violation")) or "Content Security Policy" in text
+
+
+def watch_csp(context: BrowserContext, violations: list[str]) -> None:
+    """Record in `violations` what the Content-Security-Policy blocks on any page of `context`."""
+    context.add_init_script(CSP_REPORTER)
+    context.on(
+        "page",
+        lambda page: page.on(
+            "console", lambda message: is_csp_violation(message.text) and violations.append(message.text)
+        ),
+    )
+
+
 @pytest.fixture
 def new_page(chromium, server):
-    """`new_page()` opens a page in a fresh browser context (its own cookies, so its own user)."""
+    """`new_page()` opens a page in a fresh browser context (its own cookies, so its own user).
+
+    The test fails if any page of its contexts breaks the Content-Security-Policy.
+    """
     contexts: list[BrowserContext] = []
+    violations: list[str] = []
 
     def open_page(*, base_url: str | None = None, **options) -> Page:
         options.setdefault("viewport", {"width": 1280, "height": 900})
         context = chromium.new_context(base_url=base_url or server.url, **options)
         context.set_default_timeout(LIVE_TIMEOUT_MS)
+        watch_csp(context, violations)
         contexts.append(context)
         return context.new_page()
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -86,19 +86,27 @@ def past_due(customer):
 
 
 def change_form_data(response) -> dict:
-    """The POST body that saves an admin add/change page unchanged (edit the dict, then post it)."""
+    """The POST body that saves an admin add/change page unchanged (edit the dict, then post it).
+
+    A change form also carries what it showed of each field (`initial-<name>`), as a browser posts it.
+    """
     data: dict = {}
     form = response.context["adminform"].form
-    for name in form.fields:
-        value = form[name].value()
+
+    def put(name: str, value, *, hidden: bool = False) -> None:
         if isinstance(value, dt.datetime):  # the admin's split date and time widget
             value = timezone.localtime(value)
             data[f"{name}_0"], data[f"{name}_1"] = value.date().isoformat(), value.time().isoformat()
-        elif isinstance(value, bool):
+        elif isinstance(value, bool) and not hidden:
             if value:
                 data[name] = "on"
-        elif value is not None:
-            data[name] = value
+        elif value is not None or hidden:  # a browser posts a hidden input, empty or not
+            data[name] = "" if value is None else value
+
+    for name in form.fields:
+        put(name, form[name].value())
+        if form.fields[name].show_hidden_initial:
+            put(form[name].html_initial_name, form[name].value(), hidden=True)
     for inline in response.context["inline_admin_formsets"]:
         management = inline.formset.management_form
         for name in management.fields:
