@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.db.models import Q, QuerySet, Sum
 from django.utils.dateparse import parse_datetime
 
-from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
+from crm.models import CalendarFeed, Customer, Invoice, Job, LoyaltyTransaction, Message
 from realtime import registry
 
 _FINISHED = Q(status__in=Job.FINISHED)
@@ -61,6 +61,20 @@ def amount_due(customer_id: int) -> str:
         .aggregate(total=Sum("total"))["total"]
     )
     return f"{total or 0:.2f}"
+
+
+def job(customer_id: int, job_id: int) -> Job | None:
+    found: Job | None = _visible("jobs", customer_id).filter(pk=job_id).first()
+    return found
+
+
+def calendar_jobs(customer_id: int, ended_after: dt.datetime) -> list[Job]:
+    """The jobs a calendar feed lists: every one ending after `ended_after`, cancelled ones too."""
+    return list(_visible("jobs", customer_id).filter(scheduled_end__gt=ended_after))
+
+
+def calendar_feed(customer_id: int) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(customer_id=customer_id).first()
 
 
 def messages(customer_id: int, latest: int | None = None) -> list[Message]:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from portal import selectors
+from portal.calendar import feed_urls
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
 from portal.lists import LISTS, PAGE_SIZES
 from portal.permissions import PortalRequest, customer_required
@@ -218,9 +219,11 @@ def loyalty(request: PortalRequest) -> HttpResponse:
 def profile(request: PortalRequest) -> HttpResponse:
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
         customer = selectors.customer(customer_id)
+        feed = selectors.calendar_feed(customer_id)
         return {
             "contact_form": ContactForm.for_customer(customer),
             "preferences_form": PreferencesForm.for_customer(customer),
+            **(feed_urls(request, feed.token) if feed else {}),
         }
 
     return render_page(request, "portal/profile.html", page="profile", topics=("profile",), load=load)
