@@ -16,6 +16,7 @@ urlpatterns = [
     path("appointments/<int:job_id>/calendar.ics", calendar.appointment_file, name="appointment_file"),
     path("calendar/<slug:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path("invoices/", views.invoices, name="invoices"),
+    path("invoices/<int:invoice_id>/", views.invoice, name="invoice"),
     path("messages/", views.messages, name="messages"),
     path("messages/send/", actions.send_message, name="send_message"),
     path("messages/<int:message_id>/read/", actions.mark_read, name="mark_read"),
