@@ -19,7 +19,8 @@ _SECRET_BYTES = 32
 def regenerate_calendar_token(*, customer: Customer) -> CalendarFeed:
     """Give the customer a calendar feed with a new token; a URL with the old one stops working
     as this commits (its key is gone). The first call creates the feed."""
-    feed, _created = CalendarFeed.objects.select_for_update().update_or_create(
+    # update_or_create locks the feed's row (select_for_update) while it replaces the token.
+    feed, _created = CalendarFeed.objects.update_or_create(
         customer=customer,
         defaults={
             "key": secrets.token_urlsafe(_KEY_BYTES),
