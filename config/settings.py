@@ -235,6 +235,12 @@ PORTAL_WRITES_PER_CUSTOMER = int(os.environ.get("PORTAL_WRITES_PER_CUSTOMER", "2
 
 LOYALTY_POINTS_PER_COMPLETED_JOB = int(os.environ.get("LOYALTY_POINTS_PER_COMPLETED_JOB", "50"))
 
+# The business, as printed invoices and calendar events name it; the defaults are the demo's.
+BUSINESS_NAME = os.environ.get("BUSINESS_NAME", "Dirt Free")
+BUSINESS_ADDRESS = os.environ.get("BUSINESS_ADDRESS", "12 Market Street\nSpringfield, IL 62701")
+BUSINESS_PHONE = os.environ.get("BUSINESS_PHONE", "(555) 010-0199")
+BUSINESS_EMAIL = os.environ.get("BUSINESS_EMAIL", "hello@dirtfree.example")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -92,6 +92,9 @@ class Job(TransactionalSave):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     customer_notes = models.TextField("notes for the customer", blank=True)
     internal_notes = models.TextField(blank=True, help_text="Staff only; never shown to customers.")
+    # The revision of the job's calendar event (iCalendar SEQUENCE): `crm.services` raise it with
+    # every change a calendar shows, so calendar apps replace the event they hold.
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -240,3 +243,34 @@ class LoyaltyTransaction(TransactionalSave):
 
     def __str__(self) -> str:
         return f"{self.points:+d} points ({self.get_kind_display()}) for {self.customer}"
+
+
+class CalendarFeed(models.Model):
+    """A customer's private calendar feed: its URL carries `token`, the only credential.
+
+    The token is `key` (looked up) followed by `secret` (compared in constant time), so a lookup
+    that takes longer for a near miss tells nothing about the secret. It is kept, not hashed, so
+    the profile page can show the address again; a new one (`crm.services`) ends the old one.
+    Not synced: nothing of it reaches the realtime frames or the snapshot API.
+    """
+
+    KEY_LENGTH = 16
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="calendar_feed")
+    key = models.CharField(max_length=KEY_LENGTH, unique=True)
+    secret = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.customer}"
+
+    @property
+    def token(self) -> str:
+        return f"{self.key}{self.secret}"
+
+    @classmethod
+    def split_token(cls, token: str) -> tuple[str, str] | None:
+        """(key, secret) of a token, or None when it cannot be one."""
+        if len(token) <= cls.KEY_LENGTH:
+            return None
+        return token[: cls.KEY_LENGTH], token[cls.KEY_LENGTH :]

@@ -5,7 +5,8 @@ form edits is_superuser and permissions, so `change_user` would let any staff me
 themselves a superuser (they may still view logins, to link a customer's portal user). And hard
 deletes of records that are history: a customer, an invoice (void it), a points row (correct it
 with an adjustment) and a message (the admin's delete is a soft delete, a change). Staff keep
-`delete_job`, for a booking made by mistake; the portal shows it as `job.deleted`.
+`delete_job`, for a booking made by mistake; the portal shows it as `job.deleted`. Calendar feeds
+are not staff's at all: a feed's token is the customer's credential, made in the portal.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ STAFF_WITHHELD_CODENAMES = (
     "delete_invoice",
     "delete_loyaltytransaction",
     "delete_message",
+    "view_calendarfeed",
+    "add_calendarfeed",
+    "change_calendarfeed",
+    "delete_calendarfeed",
 )
 
 

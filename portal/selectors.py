@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 from django.db.models import Q, QuerySet, Sum
 from django.utils.dateparse import parse_datetime
 
-from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
+from crm.models import CalendarFeed, Customer, Invoice, Job, LoyaltyTransaction, Message
 from realtime import registry
 
 _FINISHED = Q(status__in=Job.FINISHED)
+# Invoices the customer still owes: the amount due is their total.
+_DUE = (Invoice.Status.SENT, Invoice.Status.OVERDUE)
 
 
 def _visible(topic: str, customer_id: int) -> QuerySet[Any]:
@@ -55,12 +57,35 @@ def invoices(customer_id: int, limit: int | None = None) -> list[Invoice]:
 
 
 def amount_due(customer_id: int) -> str:
-    total = (
-        _visible("invoices", customer_id)
-        .filter(status__in=[Invoice.Status.SENT, Invoice.Status.OVERDUE])
-        .aggregate(total=Sum("total"))["total"]
-    )
+    total = _visible("invoices", customer_id).filter(status__in=_DUE).aggregate(total=Sum("total"))["total"]
     return f"{total or 0:.2f}"
+
+
+def invoice(customer_id: int, invoice_id: int) -> Invoice | None:
+    """One of the customer's visible invoices (never a draft), with its job."""
+    found: Invoice | None = (
+        _visible("invoices", customer_id).select_related("job").filter(pk=invoice_id).first()
+    )
+    return found
+
+
+def invoice_amount_due(invoice: Invoice) -> str:
+    """What is still to pay on one invoice: its total while sent or overdue, else nothing."""
+    return f"{invoice.total if invoice.status in _DUE else 0:.2f}"
+
+
+def job(customer_id: int, job_id: int) -> Job | None:
+    found: Job | None = _visible("jobs", customer_id).filter(pk=job_id).first()
+    return found
+
+
+def calendar_jobs(customer_id: int, ended_after: dt.datetime) -> list[Job]:
+    """The jobs a calendar feed lists: every one ending after `ended_after`, cancelled ones too."""
+    return list(_visible("jobs", customer_id).filter(scheduled_end__gt=ended_after))
+
+
+def calendar_feed(customer_id: int) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(customer_id=customer_id).first()
 
 
 def messages(customer_id: int, latest: int | None = None) -> list[Message]:

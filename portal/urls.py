@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portal import actions, live, views
+from portal import actions, calendar, live, views
 
 app_name = "portal"
 
@@ -13,7 +13,10 @@ urlpatterns = [
     path("sections/<slug:list_id>/", views.dashboard_section, name="dashboard_section"),
     path("older/<slug:list_id>/", views.older_rows, name="older"),
     path("appointments/", views.appointments, name="appointments"),
+    path("appointments/<int:job_id>/calendar.ics", calendar.appointment_file, name="appointment_file"),
+    path("calendar/<slug:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path("invoices/", views.invoices, name="invoices"),
+    path("invoices/<int:invoice_id>/", views.invoice, name="invoice"),
     path("messages/", views.messages, name="messages"),
     path("messages/send/", actions.send_message, name="send_message"),
     path("messages/<int:message_id>/read/", actions.mark_read, name="mark_read"),
@@ -22,6 +25,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/contact/", actions.update_contact, name="update_contact"),
     path("profile/preferences/", actions.update_preferences, name="update_preferences"),
+    path("profile/calendar/", calendar.new_calendar_address, name="new_calendar_address"),
     path("live/", live.live_fragments, name="live"),
     path("components/", views.components, name="components"),
 ]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from portal import selectors
+from portal.calendar import feed_urls
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
 from portal.lists import LISTS, PAGE_SIZES
 from portal.permissions import PortalRequest, customer_required
@@ -184,6 +185,32 @@ def invoices(request: PortalRequest) -> HttpResponse:
 
 @require_safe
 @customer_required
+def invoice(request: PortalRequest, invoice_id: int) -> HttpResponse:
+    """One invoice as a document to print or save as PDF; another customer's, or a draft, is a 404.
+
+    A document as of its loading: no socket (no topics), so nothing changes it while printing.
+    """
+
+    def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
+        found = selectors.invoice(customer_id, invoice_id)
+        if found is None:
+            raise Http404
+        return {
+            "invoice": found,
+            "amount_due": selectors.invoice_amount_due(found),
+            "business": {
+                "name": settings.BUSINESS_NAME,
+                "address": settings.BUSINESS_ADDRESS,
+                "phone": settings.BUSINESS_PHONE,
+                "email": settings.BUSINESS_EMAIL,
+            },
+        }
+
+    return render_page(request, "portal/invoice.html", page="invoices", topics=(), load=load)
+
+
+@require_safe
+@customer_required
 def messages(request: PortalRequest) -> HttpResponse:
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
         page = _paged("message-list", customer_id)
@@ -218,9 +245,11 @@ def loyalty(request: PortalRequest) -> HttpResponse:
 def profile(request: PortalRequest) -> HttpResponse:
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
         customer = selectors.customer(customer_id)
+        feed = selectors.calendar_feed(customer_id)
         return {
             "contact_form": ContactForm.for_customer(customer),
             "preferences_form": PreferencesForm.for_customer(customer),
+            **(feed_urls(request, feed.token) if feed else {}),
         }
 
     return render_page(request, "portal/profile.html", page="profile", topics=("profile",), load=load)

@@ -10,6 +10,7 @@ sockets. One module per part of the domain; everything is importable from `crm.s
 from __future__ import annotations
 
 from crm.selectors import points_balance
+from crm.services.calendar_feeds import regenerate_calendar_token
 from crm.services.customers import (
     CONTACT_FIELDS,
     PREFERENCE_FLAGS,
@@ -56,6 +57,7 @@ __all__ = [
     "points_balance",
     "post_message",
     "redeem_points",
+    "regenerate_calendar_token",
     "reschedule_job",
     "schedule_job",
     "send_invoice",

@@ -12,12 +12,17 @@ from crm.models import Customer, Job, LoyaltyTransaction
 from crm.services import loyalty
 from crm.services.errors import DomainError
 from crm.services.inputs import clean_text
-from crm.services.partial_save import differing_fields, save_changes
+from crm.services.partial_save import differing_fields
 from realtime.capture import lock
 
 # The open statuses in the order a visit goes through them. Completed and cancelled are final.
 STATUS_ORDER = (Job.Status.SCHEDULED, Job.Status.CONFIRMED, Job.Status.EN_ROUTE, Job.Status.IN_PROGRESS)
 DETAIL_FIELDS = ("service_type", "technician", "address", "customer_notes", "internal_notes")
+# What a job's calendar event shows (portal/ical.py). A change to any of them is a new revision
+# of the event: its SEQUENCE goes up, so calendar apps replace the copy they hold.
+CALENDAR_FIELDS = frozenset(
+    {"service_type", "scheduled_start", "scheduled_end", "technician", "address", "status", "customer_notes"}
+)
 
 
 def _check_window(start: dt.datetime, end: dt.datetime) -> None:
@@ -32,6 +37,15 @@ def _check_window(start: dt.datetime, end: dt.datetime) -> None:
 def _ensure_open(job: Job) -> None:
     if job.status in Job.FINISHED:
         raise DomainError(f"This job is already {job.get_status_display().lower()}.", code="job_finished")
+
+
+def _save(job: Job, fields: list[str]) -> None:
+    """Save the changed `fields` (and the timestamp), raising the calendar revision when a
+    calendar shows one of them."""
+    if CALENDAR_FIELDS.intersection(fields):
+        job.calendar_sequence += 1
+        fields = [*fields, "calendar_sequence"]
+    job.save(update_fields=[*fields, "updated_at"])
 
 
 def _service_type(value: str | None) -> str:
@@ -87,7 +101,11 @@ def update_job(*, job: Job, **changes: str) -> Job:
         cleaned["technician"] = clean_text(
             cleaned["technician"], Job, "technician", label="technician's name"
         )
-    save_changes(job, cleaned, differing_fields(job, cleaned))
+    changed = differing_fields(job, cleaned)
+    if changed:
+        for field in changed:
+            setattr(job, field, cleaned[field])
+        _save(job, changed)
     return job
 
 
@@ -99,7 +117,7 @@ def reschedule_job(*, job: Job, start: dt.datetime, end: dt.datetime) -> Job:
     if (job.scheduled_start, job.scheduled_end) == (start, end):
         raise DomainError("The job is already at that time.", code="unchanged")
     job.scheduled_start, job.scheduled_end = start, end
-    job.save(update_fields=["scheduled_start", "scheduled_end", "updated_at"])
+    _save(job, ["scheduled_start", "scheduled_end"])
     return job
 
 
@@ -128,7 +146,7 @@ def change_job_status(*, job: Job, status: str) -> Job:
             code="backwards",
         )
     job.status = status
-    job.save(update_fields=["status", "updated_at"])
+    _save(job, ["status"])
     return job
 
 
@@ -145,7 +163,7 @@ def complete_job(*, job: Job, award_points: bool = True) -> Job:
     job = lock(Job, job.pk)
     _ensure_open(job)
     job.status = Job.Status.COMPLETED
-    job.save(update_fields=["status", "updated_at"])
+    _save(job, ["status"])
     points = settings.LOYALTY_POINTS_PER_COMPLETED_JOB
     earned = LoyaltyTransaction.objects.filter(job=job, kind=LoyaltyTransaction.Kind.EARNED)
     if award_points and points > 0 and not earned.exists():

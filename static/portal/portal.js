@@ -2,15 +2,16 @@
 // Portal page behaviour, on every portal page (templates/portal/base.html loads it as a module):
 // toasts (toasts.js), the customer actions with optimistic updates and inline errors
 // (actions.js, form-errors.js), live merging of the profile forms (form-merge.js), following a
-// link to an older row (older.js) and the phone nav (nav.js). Rows, counters and toasts for
-// changes come from the server through static/realtime/realtime.js; words shown here come from
-// the server or the templates.
+// link to an older row (older.js), the phone nav (nav.js) and "Print" buttons (print.js). Rows,
+// counters and toasts for changes come from the server through static/realtime/realtime.js;
+// words shown here come from the server or the templates.
 
 import { handleActions } from "./actions.js";
 import { clearErrorsOnInput } from "./form-errors.js";
 import { mergeLiveForms } from "./form-merge.js";
 import { showCurrentNavItem } from "./nav.js";
 import { revealLinkedRows } from "./older.js";
+import { enablePrintButtons } from "./print.js";
 import { showToast, watchToasts } from "./toasts.js";
 
 /** @type {any} */ (window).portalToasts = Object.freeze({ show: showToast });
@@ -20,3 +21,4 @@ mergeLiveForms();
 handleActions();
 showCurrentNavItem();
 revealLinkedRows();
+enablePrintButtons();

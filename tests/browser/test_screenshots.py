@@ -1,7 +1,7 @@
 """Screenshots of the portal and of every component state, checked as they are taken.
 
 With SAVE_SCREENSHOTS=1 they go to docs/img/ under exactly the names docs/components.md shows
-(`page-*`, `connection-status-*`, `toast-*`, `multi-subscription-status-*`); otherwise to a
+(`page-*`, `connection-status-*`, `toast-*`, `multi-subscription-status-*`, `invoice-print`); otherwise to a
 temporary directory, so an ordinary run leaves the tree clean. `test_every_documented_image_is_made_here`
 keeps the two lists equal.
 """
@@ -25,6 +25,7 @@ from tests.conftest import ROOT
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
+A4_AT_96_DPI = {"width": 794, "height": 1123}
 PAGES = ("appointments", "invoices", "messages", "loyalty", "profile")
 VARIANTS = ("default", "compact", "badge")
 STATES = ("connecting", "live", "reconnecting", "offline", "error")
@@ -39,6 +40,7 @@ IMAGES = {
     *(f"connection-status-{variant}-{state}.png" for variant in VARIANTS for state in STATES),
     *(f"toast-{kind}.png" for kind in TOAST_KINDS),
     *(f"multi-subscription-status-{name}.png" for name in SUBSCRIPTION_DEMOS),
+    "invoice-print.png",
 }
 
 
@@ -165,4 +167,42 @@ def test_component_gallery(new_page, staff_user, screenshot_dir):
         page.locator(f"#demo-subs-{name}").screenshot(
             path=screenshot_dir / f"multi-subscription-status-{name}.png"
         )
+    assert errors == []
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+
+
+def test_a_printable_invoice(portal, make_customer, screenshot_dir):
+    """From the invoice row to its page; "Print" opens the print dialog; printed, the page is the
+    document alone, on one sheet of A4 or Letter."""
+    alice = make_customer("Alice Example", login="alice", address="12 Elm Street\nSpringfield, IL 62704")
+    job = services.complete_job(job=schedule(alice, days=-3))
+    invoice = sent_invoice(alice, "180.00", job=job)
+    page = portal(alice.portal_user, "/portal/invoices/")
+    errors = watch_for_errors(page)
+    page.locator(f'#invoice-{invoice.pk} a[data-link="document"]').click()
+    page.wait_for_url(f"**/portal/invoices/{invoice.pk}/")
+    expect(page.locator('#invoice-document [data-field="amount-due"]')).to_have_text("$180.00")
+    expect(page.locator('#invoice-document [data-field="status"]')).to_have_text("Sent")
+
+    print_button = page.locator("[data-print]")
+    expect(print_button).to_be_visible()  # shown by static/portal/print.js
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    print_button.click()
+    assert page.evaluate("window.printed") == 1
+    page.evaluate("() => window.portalToasts.show({title: 'Not on paper'})")
+    toast = toasts(page).first
+    toast.hover()  # keeps it from dismissing itself
+    expect(toast).to_be_visible()
+
+    page.set_viewport_size(A4_AT_96_DPI)
+    page.emulate_media(media="print")
+    for chrome in (".site-header", ".site-nav", "#toasts .toast", "[data-print]", ".document-tools"):
+        expect(page.locator(chrome)).to_be_hidden()
+    expect(page.locator("#invoice-document")).to_be_visible()
+    page.screenshot(path=screenshot_dir / "invoice-print.png", full_page=True)
+    for paper in ("A4", "Letter"):
+        assert pdf_pages(page.pdf(format=paper, print_background=True)) == 1, paper
     assert errors == []

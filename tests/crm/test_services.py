@@ -1,5 +1,5 @@
-"""Message, loyalty and profile actions of crm.services, and each way they refuse (one test per
-DomainError code). Jobs and invoices: test_services_jobs.py, test_services_invoices.py."""
+"""Message, loyalty, profile and calendar feed actions of crm.services, and each way they refuse
+(one test per DomainError code). Jobs and invoices: test_services_jobs.py, test_services_invoices.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from crm import services
-from crm.models import LoyaltyTransaction, Message
+from crm.models import CalendarFeed, LoyaltyTransaction, Message
+from crm.selectors import calendar_feed_owner
 from tests.crm.refusals import refuses
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +182,15 @@ def test_update_preferences_merges_known_keys(customer):
         refuses("bad_preferences", services.update_preferences, customer=customer, preferences=bad)
     customer.refresh_from_db()
     assert customer.preferences == updated.preferences
+
+
+def test_regenerate_calendar_token_replaces_the_customers_one_feed_token(customer, make_customer):
+    first = services.regenerate_calendar_token(customer=customer)
+    assert calendar_feed_owner(first.token) == customer.pk
+    second = services.regenerate_calendar_token(customer=customer)
+    assert CalendarFeed.objects.get(customer=customer).pk == first.pk == second.pk
+    assert second.key != first.key and second.secret != first.secret
+    assert calendar_feed_owner(first.token) is None  # the old one opens nothing any more
+    assert calendar_feed_owner(second.token) == customer.pk
+    bob = make_customer("Bob Example", login="bob")
+    assert calendar_feed_owner(services.regenerate_calendar_token(customer=bob).token) == bob.pk

@@ -137,3 +137,25 @@ def test_schedule_job_refuses_over_long_text(customer, tomorrow_window):
     refuses("too_long", services.schedule_job, **{**ok, "technician": "x" * 121})
     assert services.schedule_job(**{**ok, "service_type": "x" * 120}).service_type == "x" * 120
     assert Job.objects.count() == 1
+
+
+def test_each_change_a_calendar_shows_is_a_new_calendar_revision(job, tomorrow_window):
+    """The job's iCalendar SEQUENCE (portal/ical.py) rises with its times, its status and the
+    details an event shows, so calendar apps replace their copy; staff's internal notes are not
+    in the event and leave it alone."""
+
+    def revision() -> int:
+        job.refresh_from_db()
+        return job.calendar_sequence
+
+    assert revision() == 0
+    services.update_job(job=job, internal_notes="Gate code 4711")
+    assert revision() == 0
+    services.update_job(job=job, address="2 Side St", technician="Lee Park")  # one revision
+    assert revision() == 1
+    start, end = tomorrow_window(days=4)
+    services.reschedule_job(job=job, start=start, end=end)
+    assert revision() == 2
+    services.change_job_status(job=job, status=Job.Status.CONFIRMED)
+    services.cancel_job(job=job)
+    assert revision() == 4

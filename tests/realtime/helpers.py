@@ -34,7 +34,8 @@ FRAME_KEYS: dict[str, set[str]] = {
 OPS = set(get_args(protocol.Op))
 
 # Tests put these markers into staff-only data (internal notes, numbers of drafts that are never
-# sent); none may ever appear in a frame, nor may the names of internal columns.
+# sent); none may ever appear in a frame, nor may the names of internal columns (nor a customer's
+# calendar feed, whose token is a credential).
 INTERNAL_NOTE = "INTERNAL-SECRET: gate code 4711, customer is difficult"
 HIDDEN_DRAFT_PREFIX = "HIDDEN-DRAFT-"
 FORBIDDEN_TEXT = (
@@ -47,6 +48,7 @@ FORBIDDEN_TEXT = (
     "portal_user",
     "password",
     '"draft"',
+    "calendar_feed",
 )
 
 RECORDED: list[dict[str, Any]] = []
