@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.db import OperationalError
@@ -27,6 +28,15 @@ def service_unavailable(
     )
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: what a middleware's exception (a session or user load, say) becomes, where
+    `process_exception` below does not see it: 503 when the database is the cause."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | CustomerBusy):
+        return service_unavailable(request, "The service is busy. Please try again in a moment.")
+    return HttpResponse("Server error. We have been told; please try again later.", status=500)
 
 
 class DatabaseUnavailableMiddleware:

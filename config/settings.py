@@ -17,6 +17,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from config.env import env_bool, env_list
+
 # Django's generic classes subscriptable at run time (`class JobAdmin(ModelAdmin[Job])`), as the
 # type checker sees them.
 django_stubs_ext.monkeypatch()
@@ -28,17 +30,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
 if ENV_FILE:
     load_dotenv(ENV_FILE, override=False)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG")
@@ -187,47 +178,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
-# Channel layer: Redis when REDIS_URL is set, else the in-memory layer (one process only).
-REDIS_URL = os.environ.get("REDIS_URL", "")
-REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", "5000"))
-REALTIME_LAYER = os.environ.get("REALTIME_LAYER", "pubsub")
-# Group and channel names are global to a Redis server (pub/sub ignores the database number):
-# deployments or test runs sharing one Redis keep apart with their own prefix.
-REALTIME_LAYER_PREFIX = os.environ.get("REALTIME_LAYER_PREFIX", "asgi")
-if REDIS_URL:
-    # redis-py's default pool (100 connections) ran out at 100 concurrent sockets with the core
-    # layer. The pub/sub layer takes the same host options; it serialises its commands per shard,
-    # so there the pool is a cap rather than a need.
-    redis_host = {
-        "address": REDIS_URL,
-        "max_connections": REDIS_MAX_CONNECTIONS,
-    }
-    if REALTIME_LAYER == "pubsub":
-        CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [redis_host], "prefix": REALTIME_LAYER_PREFIX},
-            }
-        }
-    elif REALTIME_LAYER == "core":
-        CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {
-                    "hosts": [redis_host],
-                    "prefix": REALTIME_LAYER_PREFIX,
-                    "capacity": 1000,
-                    "expiry": 30,
-                },
-            }
-        }
-    else:
-        raise ImproperlyConfigured("REALTIME_LAYER must be 'pubsub' or 'core'.")
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-# Realtime sync engine.
-REALTIME_RETENTION = int(os.environ.get("REALTIME_RETENTION_SECONDS", str(7 * 24 * 3600)))
+# The channel layer and the realtime engine's settings.
+from config.realtime_settings import *  # noqa: E402, F403
 
 # CRM rules.
 # Customer actions running at once per customer in one process; more answer 503 (portal.write_slots).
@@ -297,21 +249,3 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
-# The hub's access sweep and presence refresh (all of a process's sockets at once).
-REALTIME_CHECK_INTERVAL = float(os.environ.get("REALTIME_CHECK_INTERVAL_SECONDS", "30"))
-# Inbound limits per socket (realtime.limits): sustained frames a second and the burst allowed;
-# over it an error frame, then a close with 1008. Typing frames relayed a second, and sockets
-# one user may hold on one process (more are closed with 4429).
-REALTIME_FRAMES_PER_SECOND = float(os.environ.get("REALTIME_FRAMES_PER_SECOND", "10"))
-REALTIME_FRAME_BURST = int(os.environ.get("REALTIME_FRAME_BURST", "30"))
-REALTIME_TYPING_PER_SECOND = float(os.environ.get("REALTIME_TYPING_PER_SECOND", "2"))
-REALTIME_MAX_SOCKETS_PER_USER = int(os.environ.get("REALTIME_MAX_SOCKETS_PER_USER", "20"))
-# A client that stops reading is dropped once its socket has been full this long, or this many
-# bytes wait for it in daphne (realtime.daphne_patches): its memory stays bounded.
-REALTIME_SLOW_READER_SECONDS = float(os.environ.get("REALTIME_SLOW_READER_SECONDS", "10"))
-REALTIME_SLOW_READER_BYTES = int(os.environ.get("REALTIME_SLOW_READER_BYTES", str(1024 * 1024)))
-# The hub's outbox tailer: gap repair with Redis; with the in-memory layer, how changes saved by
-# other processes (commands, shells) arrive, hence the shorter default there.
-REALTIME_TAIL_INTERVAL = float(
-    os.environ.get("REALTIME_TAIL_INTERVAL_SECONDS", "1.0" if REDIS_URL else "0.25")
-)

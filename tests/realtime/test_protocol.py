@@ -111,8 +111,9 @@ async def test_deeply_nested_json_gets_an_error_frame(people, sockets):
     crashed handler: the socket answers and goes on."""
     alice, _bob, _staff = people
     socket = await sockets(alice.portal_user)
-    await socket.comm.send_to(text_data="[" * 5000 + "]" * 5000)
-    assert (await socket.expect("error"))["code"] == "bad_json"
+    await socket.comm.send_to(text_data="[" * 8000 + "]" * 8000)
+    # Python 3.11 cannot parse it (bad_json); 3.13 can, and it is then no object (bad_frame).
+    assert (await socket.expect("error"))["code"] in {"bad_json", "bad_frame"}
     await socket.send({"type": "ping"})
     assert (await socket.expect("pong"))["type"] == "pong"
 
