@@ -241,3 +241,18 @@ def test_deploy_check_fails_when_debug_is_on_in_production():
     )
     assert result.returncode != 0
     assert "security.W018" in result.stderr  # DEBUG on in deployment
+
+
+def test_errors_go_to_sentry_when_a_dsn_is_set():
+    script = (
+        "import django, sentry_sdk; django.setup(); "
+        "client = sentry_sdk.get_client(); "
+        "print(client.is_active(), client.options['send_default_pii'], client.options['environment'])"
+    )
+    key = {"SECRET_KEY": "x" * 50}
+    with_dsn = run(script, SENTRY_DSN="https://key@127.0.0.1:9/1", SENTRY_ENVIRONMENT="staging", **key)
+    assert with_dsn.returncode == 0, with_dsn.stderr
+    assert with_dsn.stdout.split() == ["True", "False", "staging"]
+    without = run(script, **key)
+    assert without.returncode == 0, without.stderr
+    assert without.stdout.split()[0] == "False"
