@@ -98,28 +98,47 @@ def check_all(grants: list[Grant]) -> list[CloseCode | None]:
     return [verdict(grant) for grant in grants]
 
 
-def _session_users(keys: Iterable[str], users: dict[Any, AbstractUser]) -> dict[str, Any]:
-    """session key -> the user it logs in now (as `django.contrib.auth.get_user` would decide,
-    without its side effects), for the sessions that still log someone in."""
+def _load_sessions(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The data of these sessions that have not expired (one query with a database engine)."""
     engine = settings.SESSION_ENGINE
     store_class: type[SessionBase] = import_string(engine + ".SessionStore")
-    sessions: dict[str, dict[str, Any]] = {}
     if engine in _DB_SESSION_ENGINES:
         model = store_class.get_model_class()  # type: ignore[attr-defined]
         live = model.objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
-        sessions = {row.session_key: store_class().decode(row.session_data) for row in live}
-    else:
-        sessions = {key: store_class(key).load() for key in keys}
+        return {row.session_key: store_class().decode(row.session_data) for row in live}
+    return {key: data for key in keys if (data := store_class(key).load())}
+
+
+def _logs_in(data: dict[str, Any], user: AbstractUser | None) -> bool:
+    """Whether session data still logs this user in, as `django.contrib.auth.get_user` decides
+    (without its side effects): their backend, and the hash of their current password."""
+    return (
+        user is not None
+        and data.get(BACKEND_SESSION_KEY) in settings.AUTHENTICATION_BACKENDS
+        and _hash_matches(data.get(HASH_SESSION_KEY), user)
+    )
+
+
+def _session_users(keys: Iterable[str], users: dict[Any, AbstractUser]) -> dict[str, Any]:
+    """session key -> the user it logs in now, among these users."""
     found = {}
+    for key, data in _load_sessions(keys).items():
+        user = users.get(_pk(data.get(SESSION_KEY)))
+        if user is not None and _logs_in(data, user):
+            found[key] = user.pk
+    return found
+
+
+def logins(keys: Iterable[str]) -> dict[str, AbstractUser]:
+    """session key -> its active user, for the sessions that log someone in: two queries."""
+    sessions = _load_sessions(keys)
+    ids = {_pk(data.get(SESSION_KEY)) for data in sessions.values()} - {None}
+    users = {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=ids, is_active=True)}
+    found: dict[str, AbstractUser] = {}
     for key, data in sessions.items():
         user = users.get(_pk(data.get(SESSION_KEY)))
-        backend = data.get(BACKEND_SESSION_KEY)
-        if (
-            user is not None
-            and backend in settings.AUTHENTICATION_BACKENDS
-            and _hash_matches(data.get(HASH_SESSION_KEY), user)
-        ):
-            found[key] = user.pk
+        if user is not None and _logs_in(data, user):
+            found[key] = user
     return found
 
 

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from realtime import access, registry
-from realtime.handshake import admit, session_key_of
+from realtime.handshake import session_key_of
 from realtime.hub import INBOX_SIZE, hub
 from realtime.limits import InboundLimit, Verdict
 from realtime.protocol import (
@@ -122,7 +122,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
         except ValueError:
             await self.close_with(CloseCode.FORBIDDEN)
             return
-        admitted = await read_in_thread(admit)(session_key_of(self.scope), self.requested)
+        admitted = await hub().admissions.admit(session_key_of(self.scope), self.requested)
         if isinstance(admitted, CloseCode):
             await self.close_with(admitted)
             return

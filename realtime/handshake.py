@@ -1,25 +1,31 @@
-"""Who is at the door of a new socket, in one trip to a worker thread.
+"""Who is at the door of a new socket: batched, so a storm of handshakes costs a few queries.
 
 channels' AuthMiddlewareStack loads the session and the user on the one thread its database
-calls share, so 1,000 sockets opening at once queued 2,000 queries behind each other (and
-behind every other database call of the process). Here the session, its user and the customer
-they may watch, with its seq, are read together on any free worker thread: three queries
-(staff also check their permission), decided by Django's own rules for the session cookie.
+calls share, so 1,000 sockets opening at once queued 2,000 queries behind each other. Here the
+handshakes waiting at a moment are admitted together on a worker thread: their sessions, the
+users those log in, and the customers they may watch with their seqs, in three queries for all
+of them (staff watching a customer check their permission on their own). While one batch runs,
+the next one gathers.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user
+from django.contrib.auth.models import AbstractUser
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http.cookie import parse_cookie
-from django.utils.module_loading import import_string
 
-from realtime import access, sequence
+from realtime import access, registry, sequence
+from realtime.models import CustomerSequence
 from realtime.protocol import CloseCode
+from realtime.threads import read_in_thread
+
+BATCHES_IN_FLIGHT = 2  # worker threads admitting at once; more handshakes wait for the next batch
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class Admission:
     pruned_through: int
 
 
+Request = tuple[str | None, int | None]  # (session key, requested customer)
+
+
 def session_key_of(scope: Any) -> str | None:
     """The session cookie of a WebSocket handshake."""
     for name, value in scope.get("headers", []):
@@ -39,18 +48,72 @@ def session_key_of(scope: Any) -> str | None:
     return None
 
 
-def admit(session_key: str | None, requested: int | None) -> Admission | CloseCode:
-    """The socket's user, login session, customer and position, or the code to close it with."""
-    if not session_key:
-        return CloseCode.UNAUTHENTICATED
-    store = import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key)
-    # What an HTTP request with this cookie would get: expiry, logout and a changed password
-    # (the session's auth hash) all mean nobody.
-    user = get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
-    if not user.is_authenticated:
-        return CloseCode.UNAUTHENTICATED
+def admit_many(requests: list[Request]) -> list[Admission | CloseCode]:
+    """For each (session key, requested customer): the admission, or the code to close with."""
+    users = access.logins({key for key, _requested in requests if key})
+    owner = registry.owner()
+    counter = CustomerSequence.objects.filter(customer_id=OuterRef("pk"))
+    own = {
+        user_id: (customer_id, last_seq, pruned)
+        for customer_id, user_id, last_seq, pruned in owner.model._default_manager.filter(
+            **{f"{owner.user_field}__in": [user.pk for user in users.values()]}
+        )
+        .annotate(
+            last_seq=Coalesce(Subquery(counter.values("last_seq")[:1]), Value(0)),
+            pruned_through=Coalesce(Subquery(counter.values("pruned_through")[:1]), Value(0)),
+        )
+        .values_list("pk", f"{owner.user_field}_id", "last_seq", "pruned_through")
+    }
+
+    def admit(key: str | None, requested: int | None) -> Admission | CloseCode:
+        user = users.get(key or "")
+        if key is None or user is None:
+            return CloseCode.UNAUTHENTICATED
+        position = own.get(user.pk) if requested is None else _watched(user, requested)
+        if position is None or (requested is not None and position[0] != requested):
+            return CloseCode.FORBIDDEN
+        return Admission(user.pk, key, *position)
+
+    return [admit(key, requested) for key, requested in requests]
+
+
+def _watched(user: AbstractUser, requested: int) -> tuple[int, int, int] | None:
     rows = access.watchable(user, requested)
-    position = sequence.with_position(rows) if rows is not None else None
-    if position is None:
-        return CloseCode.FORBIDDEN
-    return Admission(user.pk, session_key, *position)
+    return sequence.with_position(rows) if rows is not None else None
+
+
+class Admissions:
+    """Handshakes of this process, admitted in batches."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[Request, asyncio.Future[Admission | CloseCode]]] = []
+        self.in_flight = 0
+
+    async def admit(self, session_key: str | None, requested: int | None) -> Admission | CloseCode:
+        future: asyncio.Future[Admission | CloseCode] = asyncio.get_running_loop().create_future()
+        self.waiting.append(((session_key, requested), future))
+        if self.in_flight < BATCHES_IN_FLIGHT:
+            self._next_batch()
+        return await future
+
+    def _next_batch(self) -> None:
+        batch, self.waiting = self.waiting, []
+        if batch:
+            self.in_flight += 1
+            asyncio.get_running_loop().create_task(self._run(batch), name="realtime-admissions")
+
+    async def _run(self, batch: list[tuple[Request, asyncio.Future[Admission | CloseCode]]]) -> None:
+        try:
+            results = await read_in_thread(admit_many)([request for request, _future in batch])
+        except Exception as error:
+            for _request, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+        else:
+            for (_request, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+        finally:
+            self.in_flight -= 1
+            if self.waiting and self.in_flight < BATCHES_IN_FLIGHT:
+                self._next_batch()

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from realtime import access, hub_status, presence, tail
+from realtime.handshake import Admissions
 from realtime.protocol import EncodedChange, encoded
 from realtime.router import Router
 from realtime.threads import read_in_thread
@@ -75,6 +76,7 @@ class Hub:
     stats: HubStats = field(default_factory=HubStats)
     latest: dict[int, int] = field(default_factory=dict)  # customer -> newest seq the tailer saw
     router: Router = field(init=False)
+    admissions: Admissions = field(init=False)
     by_customer: dict[int, dict[str, HubSocket]] = field(default_factory=dict)
     _lagging_since: dict[tuple[int, int], float] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -82,6 +84,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.router = Router(self.recipients, self._count_error)
+        self.admissions = Admissions()
 
     def _count_error(self) -> None:
         self.stats.errors += 1
