@@ -5,9 +5,11 @@ to `Stream` (cursor, topics, catch-up), presence and typing to `RoomMember`, acc
 `realtime.access`, and all periodic work to its process's hub (`realtime.hub`): an idle socket
 runs no task and makes no query. Frame shapes and codes are `realtime.protocol`'s.
 
-Messages reach the handlers, one at a time, from three queues: the client, the channel layer
-and the hub's inbox (repairs and closes the hub decided). Whatever way the consumer ends
-(a close, a crash, daphne killing it, shutdown), `release` runs.
+Messages reach the handlers, one at a time, from two queues: the client's frames, and the
+socket's inbox, where the hub's router puts what the channel layer brought for it (changes,
+presence, typing, re-checks, closes) and the hub's tailer its repairs. The socket has no
+channel of its own on the layer. Whatever way the consumer ends (a close, a crash, daphne
+killing it, shutdown), `release` runs.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Unlike channels' dispatch, no database round trip per message: handlers that query go
-        # through database_sync_to_async, which manages connections itself.
+        # through read_in_thread, which manages connections itself.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
