@@ -109,13 +109,15 @@ class CuttableProxy:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
 
     async def _cut(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-            self.server = None
+        server, self.server = self.server, None
+        if server is not None:
+            server.close()  # no new connections
         for writer in list(self.writers):
             writer.transport.abort()
         self.writers.clear()
+        if server is not None:
+            # Since Python 3.12 this waits for every connection to end: hence the aborts first.
+            await asyncio.wait_for(server.wait_closed(), 5)
 
     def mend(self) -> None:
         self._run(self._listen())
