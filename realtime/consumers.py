@@ -31,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from realtime import access, registry
 from realtime.handshake import session_key_of
-from realtime.hub import INBOX_SIZE, hub
+from realtime.hub import INBOX_SIZE, ShuttingDown, hub
 from realtime.limits import InboundLimit, Verdict
 from realtime.protocol import (
     ClientFrame,
@@ -152,6 +152,9 @@ class PortalConsumer(AsyncWebsocketConsumer):
             # A change committed between the read above and the hub taking the socket is not
             # lost: the next frame shows the gap, or the hub's tailer finds it.
             await hub().register(self)
+        except ShuttingDown:
+            await self.close_with(CloseCode.SERVICE_RESTART)
+            return
         except Exception:
             logger.warning("realtime: the channel layer is unavailable", exc_info=True)
             await self.close_with(CloseCode.SERVER_ERROR)  # "try again later"

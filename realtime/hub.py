@@ -54,6 +54,10 @@ class HubSocket(Protocol):
     def post(self, message: dict[str, Any]) -> bool: ...
 
 
+class ShuttingDown(Exception):
+    """The process is shutting down: a socket admitted meanwhile is turned away with 1012."""
+
+
 @dataclass
 class HubStats:
     started_at: float = 0.0
@@ -92,7 +96,10 @@ class Hub:
     # --- sockets ------------------------------------------------------------------------------
 
     async def register(self, socket: HubSocket) -> None:
-        """Take a socket whose handshake succeeded; raises if the channel layer is unreachable."""
+        """Take a socket whose handshake succeeded; raises if the channel layer is unreachable,
+        and ShuttingDown once the process is shutting down (its hub is stopping)."""
+        if self.draining:
+            raise ShuttingDown
         self.start()
         await self.router.start()
         customer_id = socket.customer_id or 0
