@@ -1,4 +1,4 @@
-"""docs/architecture.md's rules, checked: the one-way import graph and small modules."""
+"""docs/architecture.md's rules, checked: the one-way import graph and small modules (Python and JS)."""
 
 from __future__ import annotations
 
@@ -55,3 +55,15 @@ def test_no_python_module_is_over_300_lines():
         if (length := len(path.read_text().splitlines())) > MAX_PYTHON_LINES
     }
     assert not long, f"split these along a seam of the domain (at most {MAX_PYTHON_LINES} lines): {long}"
+
+
+MAX_JS_LINES = 250
+
+
+def test_no_client_module_is_over_250_lines():
+    long = {
+        str(path.relative_to(ROOT)): length
+        for path in sorted((ROOT / "static").rglob("*.js"))
+        if "vendor" not in path.parts and (length := len(path.read_text().splitlines())) > MAX_JS_LINES
+    }
+    assert not long, f"split these client modules (at most {MAX_JS_LINES} lines): {long}"
