@@ -178,12 +178,19 @@ class Message(TransactionalSave):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The portal's key for one send: a retry after a lost answer (offline sending) finds this row.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["customer", "created_at"])]
         constraints = [
             models.CheckConstraint(condition=~Q(body=""), name="message_body_not_empty"),
+            models.UniqueConstraint(
+                fields=["customer", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="message_idempotency_key_per_customer",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -74,6 +74,13 @@ def _done(request: PortalRequest, page: str, payload: dict[str, Any], notice: st
 @customer_required
 @one_of_few_writes
 def send_message(request: PortalRequest) -> HttpResponse:
+    # The script's key for this send (docs/components.md, "Offline sending"): a retry with the
+    # same key gets the message the first try made, never a second one.
+    key = request.POST.get("key") or None
+    if key is not None and not services.valid_idempotency_key(key):
+        return JsonResponse(
+            {"error": "The message key must be 8-64 letters, digits, '-' or '_'.", "field": "key"}, status=400
+        )
     form = MessageForm(request.POST)
     if not form.is_valid():
         return _refused_form(request, form, "portal:messages")
@@ -83,12 +90,18 @@ def send_message(request: PortalRequest) -> HttpResponse:
             body=form.cleaned_data["body"],
             author=request.user,
             direction=Message.Direction.TO_STAFF,
+            idempotency_key=key,
         )
     except services.DomainError as error:
         return _domain_refusal(request, error, "portal:messages")
     # The row as the page would render it, so the optimistic element becomes the real one now
     # instead of waiting for the echo (which then replaces it in place: one element, not two).
-    html = render_to_string("portal/_message_row.html", {"message": message}, request=request)
+    # A repeated key's message deleted since by staff: nothing to show.
+    html = (
+        ""
+        if message.deleted_at
+        else render_to_string("portal/_message_row.html", {"message": message}, request=request)
+    )
     return _done(request, "portal:messages", {"id": message.pk, "html": html})
 
 

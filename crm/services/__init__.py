@@ -36,7 +36,13 @@ from crm.services.jobs import (
     update_job,
 )
 from crm.services.loyalty import adjust_points, award_points, redeem_points
-from crm.services.messages import MAX_MESSAGE_LENGTH, delete_message, mark_message_read, post_message
+from crm.services.messages import (
+    MAX_MESSAGE_LENGTH,
+    delete_message,
+    mark_message_read,
+    post_message,
+    valid_idempotency_key,
+)
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -65,5 +71,6 @@ __all__ = [
     "update_invoice",
     "update_job",
     "update_preferences",
+    "valid_idempotency_key",
     "void_invoice",
 ]

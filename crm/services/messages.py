@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.models import Customer, Message, User
@@ -13,12 +14,25 @@ from crm.services.inputs import past_moment
 from realtime.capture import lock
 
 MAX_MESSAGE_LENGTH = 5000
+# A client's key for one send (a UUID fits): letters, digits, "-" and "_", 8 to 64 of them.
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def valid_idempotency_key(key: str) -> bool:
+    return IDEMPOTENCY_KEY.fullmatch(key) is not None
 
 
 @transaction.atomic
 def post_message(
-    *, customer: Customer, body: str, author: User | None, direction: str = Message.Direction.TO_CUSTOMER
+    *,
+    customer: Customer,
+    body: str,
+    author: User | None,
+    direction: str = Message.Direction.TO_CUSTOMER,
+    idempotency_key: str | None = None,
 ) -> Message:
+    """Post a message. With `idempotency_key`, a second post with the same key for the same
+    customer returns the first message (whatever its body) instead of making another."""
     body = (body or "").strip()
     if not body:
         raise DomainError("A message cannot be empty.", code="empty_message")
@@ -26,7 +40,24 @@ def post_message(
         raise DomainError(f"A message is at most {MAX_MESSAGE_LENGTH} characters.", code="too_long")
     if direction not in Message.Direction.values:
         raise DomainError(f"Unknown direction {direction!r}.", code="bad_direction")
-    return Message.objects.create(customer=customer, author=author, direction=direction, body=body)
+    if idempotency_key is None:
+        return Message.objects.create(customer=customer, author=author, direction=direction, body=body)
+    if not valid_idempotency_key(idempotency_key):
+        raise DomainError("A message key is 8-64 letters, digits, '-' or '_'.", code="bad_key")
+    existing = Message.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent post of the same key may win the race
+            return Message.objects.create(
+                customer=customer,
+                author=author,
+                direction=direction,
+                body=body,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        return Message.objects.get(customer=customer, idempotency_key=idempotency_key)
 
 
 @transaction.atomic
