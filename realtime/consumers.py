@@ -237,7 +237,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
                 await stream.catch_up(known)
             await self.send_frame({"type": "pong", "seq": stream.cursor})
         elif frame["type"] == "presence":
-            await room.set_status(frame["status"])
+            await room.set_status(frame["status"], frame.get("page"))
         elif frame["type"] == "typing":
             await room.typing(frame["typing"])
 

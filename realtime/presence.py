@@ -45,7 +45,10 @@ def online_users(entries: dict[str, dict[str, Any]], now: float) -> dict[str, di
             continue
         known = users.get(entry["key"])
         if known is None or _RANK[entry["status"]] < _RANK[known["status"]]:
-            users[entry["key"]] = {"name": entry["name"], "role": entry["role"], "status": entry["status"]}
+            user = {"name": entry["name"], "role": entry["role"], "status": entry["status"]}
+            if "page" in entry:  # what the most present tab shows
+                user["page"] = entry["page"]
+            users[entry["key"]] = user
     return users
 
 
@@ -176,9 +179,9 @@ def reset_store() -> None:
     _store = None
 
 
-def entry_for(*, user_key: str, name: str, role: str, status: str) -> dict[str, Any]:
+def entry_for(*, user_key: str, name: str, role: str, status: str, page: str | None = None) -> dict[str, Any]:
     now = time.time()
-    return {
+    entry = {
         "key": user_key,
         "name": name,
         "role": role,
@@ -186,6 +189,9 @@ def entry_for(*, user_key: str, name: str, role: str, status: str) -> dict[str, 
         "seen": now,
         "expires": now + presence_ttl(),
     }
+    if page is not None:
+        entry["page"] = page
+    return entry
 
 
 def renewed(entry: dict[str, Any]) -> dict[str, Any]:

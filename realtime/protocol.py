@@ -9,6 +9,7 @@ key added here is a key the tests expect.
 from __future__ import annotations
 
 import json
+import re
 from enum import IntEnum, StrEnum
 from typing import Any, Literal, NotRequired, TypedDict, get_args, get_type_hints
 
@@ -40,6 +41,7 @@ class ErrorCode(StrEnum):
     BAD_SINCE = "bad_since"
     BAD_STATUS = "bad_status"
     BAD_TYPING = "bad_typing"
+    BAD_PAGE = "bad_page"
     NOT_IN_ROOM = "not_in_room"  # typing before joining the room with presence
     RATE_LIMITED = "rate_limited"  # too many frames: slow down, or the socket is closed (1008)
 
@@ -71,6 +73,7 @@ class PingFrame(TypedDict):
 class SetPresenceFrame(TypedDict):
     type: Literal["presence"]
     status: PresenceStatus | Literal["offline"]
+    page: NotRequired[str]  # what the tab shows ("messages"): a label for the others, not checked
 
 
 class SetTypingFrame(TypedDict):
@@ -131,6 +134,7 @@ class OnlineUser(TypedDict):
     name: str
     role: Literal["customer", "staff"]
     status: PresenceStatus
+    page: NotRequired[str]  # what their most present tab shows, when it said
 
 
 class PresenceFrame(TypedDict):
@@ -246,7 +250,7 @@ def parse_client_frame(text: str | None, data: bytes | None, *, known_topics: li
             return {"type": "presence", "status": "offline"}
         for allowed in PRESENCE_STATUSES:
             if status == allowed:
-                return {"type": "presence", "status": allowed}
+                return _with_page({"type": "presence", "status": allowed}, raw)
         raise ProtocolError(
             ErrorCode.BAD_STATUS, f'"status" must be one of {[*PRESENCE_STATUSES, "offline"]}.'
         )
@@ -280,3 +284,15 @@ def _since(raw: dict[str, Any]) -> int | None:
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
         raise ProtocolError(ErrorCode.BAD_SINCE, '"since" must be a whole number >= 0, or null.')
     return since
+
+
+PAGE = re.compile(r"[a-z0-9_-]{1,32}")
+
+
+def _with_page(frame: SetPresenceFrame, raw: dict[str, Any]) -> SetPresenceFrame:
+    page = raw.get("page")
+    if page is None:
+        return frame
+    if not isinstance(page, str) or not PAGE.fullmatch(page):
+        raise ProtocolError(ErrorCode.BAD_PAGE, '"page" must be 1-32 of a-z, 0-9, "-" and "_".')
+    return {**frame, "page": page}

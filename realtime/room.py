@@ -91,13 +91,13 @@ class RoomMember:
             )
         return self.identity
 
-    async def set_status(self, status: PresenceStatus | Literal["offline"]) -> None:
+    async def set_status(self, status: PresenceStatus | Literal["offline"], page: str | None = None) -> None:
         if status == "offline":
             await self.leave()
             return
         identity = await self._identity()
         self.entry = presence.entry_for(
-            user_key=identity.user_key, name=identity.name, role=identity.role, status=status
+            user_key=identity.user_key, name=identity.name, role=identity.role, status=status, page=page
         )
         await presence.store().put(self.customer_id, self.channel_name, self.entry)
         self.on_change(self.customer_id)

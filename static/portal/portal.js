@@ -2,7 +2,8 @@
 // Portal page behaviour, on every portal page (templates/portal/base.html loads it as a module):
 // toasts (toasts.js), the customer actions with optimistic updates and inline errors
 // (actions.js, form-errors.js), live merging of the profile forms (form-merge.js), following a
-// link to an older row (older.js), the phone nav (nav.js) and "Print" buttons (print.js). Rows,
+// link to an older row (older.js), the phone nav (nav.js), "Print" buttons (print.js) and the
+// team's presence and typing on the messages page (team-presence.js). Rows,
 // counters and toasts for changes come from the server through static/realtime/realtime.js;
 // words shown here come from the server or the templates.
 
@@ -12,6 +13,7 @@ import { mergeLiveForms } from "./form-merge.js";
 import { showCurrentNavItem } from "./nav.js";
 import { revealLinkedRows } from "./older.js";
 import { enablePrintButtons } from "./print.js";
+import { showTeamPresence } from "./team-presence.js";
 import { showToast, watchToasts } from "./toasts.js";
 
 /** @type {any} */ (window).portalToasts = Object.freeze({ show: showToast });
@@ -22,3 +24,4 @@ handleActions();
 showCurrentNavItem();
 revealLinkedRows();
 enablePrintButtons();
+showTeamPresence();

@@ -23,14 +23,16 @@
  * @property {number} activeSubscriptions
  * @property {number} lastSeq
  * @property {string[]} topics
+ * @property {Readonly<import("./portal-presence.js").PresenceApi> | null} presence who is here and typing (the seed's usePresence)
  */
 
 /**
  * The public API over `client`, frozen.
  * @param {import("./client.js").RealtimeClient} client
+ * @param {{presence?: Readonly<import("./portal-presence.js").PresenceApi>}} [parts]
  * @returns {Readonly<PortalRealtime>}
  */
-export function createPortalApi(client) {
+export function createPortalApi(client, parts = {}) {
   /**
    * A hook for some events of a topic, handing the callback the row that matters.
    * @param {string} topic
@@ -54,6 +56,7 @@ export function createPortalApi(client) {
     onPointsEarned: byEvent("loyalty", ["loyalty.earned", "loyalty.bonus"], after),
     onPointsRedeemed: byEvent("loyalty", ["loyalty.redeemed"], after),
     reconnect: () => client.connection.reconnect(),
+    presence: parts.presence || null,
     get isConnected() {
       return client.state === "live";
     },

@@ -11,6 +11,10 @@
  * @property {number} backoffBaseMs the first reconnect step
  * @property {number} backoffCapMs the largest reconnect step
  * @property {number} liveRetryMs a failed POST to the live endpoint is retried after this
+ * @property {number} idleMs a visible tab untouched this long is `idle` (presence)
+ * @property {number} typingRefreshMs while typing goes on, `typing: true` is sent again this often
+ * @property {number} typingStopMs no keystroke for this long sends `typing: false`
+ * @property {number} typingFadeMs someone's indicator goes after this without a new typing frame
  */
 
 /** @type {Readonly<RealtimeConfig>} */
@@ -22,6 +26,10 @@ export const DEFAULT_CONFIG = Object.freeze({
   backoffBaseMs: 1000,
   backoffCapMs: 30000,
   liveRetryMs: 2000,
+  idleMs: 120000,
+  typingRefreshMs: 2500,
+  typingStopMs: 3000,
+  typingFadeMs: 6000,
 });
 
 /**

@@ -11,7 +11,7 @@
 /** @typedef {{type: "pong", seq: number}} PongFrame */
 /** @typedef {{type: "resync", reason: string, seq: number}} ResyncFrame */
 /** @typedef {{type: "error", code: string, message: string}} ErrorFrame */
-/** @typedef {{name: string, role: string, status: string}} OnlineUser */
+/** @typedef {{name: string, role: string, status: string, page?: string}} OnlineUser page: what the user is viewing, when their most present tab said */
 /** @typedef {{type: "presence", online: Record<string, OnlineUser>}} PresenceFrame the whole room */
 /** @typedef {{type: "presence_diff", joined: Record<string, OnlineUser>, left: string[]}} PresenceDiffFrame */
 /** @typedef {{type: "typing", user: string, name: string, role: string, typing: boolean}} TypingFrame */
@@ -39,7 +39,7 @@
  * @typedef {{type: "subscribe", topics: Topic[], since?: number | null}
  *   | {type: "unsubscribe", topics: Topic[]}
  *   | {type: "ping"}
- *   | {type: "presence", status: "active" | "idle" | "away" | "offline"}
+ *   | {type: "presence", status: "active" | "idle" | "away" | "offline", page?: string}
  *   | {type: "typing", typing: boolean}} ClientFrame
  */
 

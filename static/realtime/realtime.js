@@ -11,6 +11,8 @@
 // - Reconnects with backoff and jitter (backoff.js; 1012 soon, 4401 to the login page, 4403
 //   stops), pings every 25 s and drops a socket whose pong is late, closes while the tab is
 //   hidden for a minute (lifecycle.js), and re-fetches the page on `resync`.
+// - Joins the customer's presence room with this tab's status and relays typing
+//   (portal-presence.js: `portalRealtime.presence`).
 // - The status components and #realtime-announcer follow the state (status.js).
 
 import { createPortalApi } from "./api.js";
@@ -19,6 +21,7 @@ import { readConfig } from "./config.js";
 import { socketUrl } from "./connection.js";
 import { portalHttp } from "./http.js";
 import { followPageLifecycle } from "./lifecycle.js";
+import { createPresence, followActivity } from "./portal-presence.js";
 import { browserClock } from "./timers.js";
 
 const body = document.body;
@@ -46,7 +49,16 @@ const client = new RealtimeClient({
   emit: (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail })),
   navigate: (url) => location.assign(url),
 });
-const api = createPortalApi(client);
+// Every tab joins its customer's room (docs/protocol.md, "Presence and typing").
+const presence = createPresence({
+  connection: client.connection,
+  clock: browserClock,
+  config: client.connection.config,
+  hidden: () => document.hidden,
+  page: body.dataset.page,
+});
+followActivity(presence, { window, document });
+const api = createPortalApi(client, { presence: presence.api });
 Object.defineProperty(window, "portalRealtime", { value: api, configurable: false });
 
 followPageLifecycle(client.connection, { window, document, pauseWhenHidden: true });

@@ -1,27 +1,55 @@
 // @ts-check
 // Staff side of presence (docs/protocol.md, "Presence and typing"): on a customer's admin page
 // (templates/admin/crm/customer/change_form.html), show whether the customer has the portal open
-// and is typing, and tell the customer's portal that staff are here and typing. The socket is
-// the portal client's Connection (same backoff, heartbeat and resume rules), watching that
-// customer with `?customer=<id>`; it stays open while the tab is hidden (staff show as "away").
+// (with their status, and the page they are on) and is typing, and tell the customer's portal
+// that staff are here (active, idle or away, as a portal tab does) and typing. The socket is the
+// portal client's Connection (same backoff, heartbeat and resume rules), watching that customer
+// with `?customer=<id>`; it stays open while the tab is hidden (staff show as "away").
 
 import { readConfig } from "./config.js";
 import { Connection, socketUrl } from "./connection.js";
 import { followPageLifecycle } from "./lifecycle.js";
-import { applyPresence } from "./presence.js";
+import { createPresence, followActivity } from "./portal-presence.js";
+import { typingText } from "./presence-state.js";
 import { browserClock } from "./timers.js";
 
-const TYPING_IDLE_MS = 3000; // staff stopped typing: say so after this pause
+/** @typedef {import("./frames.js").OnlineUser} OnlineUser */
 
-/** @typedef {Record<string, import("./frames.js").OnlineUser>} Online */
+/**
+ * "Alice Example (active, on Messages)"
+ * @param {OnlineUser} person
+ */
+function describe(person) {
+  const page = person.page ? `, on ${person.page[0].toUpperCase()}${person.page.slice(1)}` : "";
+  return `${person.name} (${person.status}${page})`;
+}
+
+/**
+ * The admin conversation's indicator: after the "write a message" box, made here so the inline's
+ * template stays Django's.
+ * @param {HTMLTextAreaElement | null} box
+ * @returns {HTMLElement | null}
+ */
+function typingLine(box) {
+  if (!box) return null;
+  const line = document.createElement("p");
+  line.id = "admin-typing";
+  line.className = "portal-typing";
+  line.setAttribute("role", "status");
+  line.setAttribute("aria-live", "polite");
+  line.hidden = true;
+  box.insertAdjacentElement("afterend", line);
+  return line;
+}
 
 /** @param {HTMLElement} panel `#portal-presence`, with `data-customer` */
 function showPresence(panel) {
   const text = /** @type {HTMLElement} */ (panel.querySelector(".portal-presence-text"));
-  /** @type {Online} */
-  let online = {};
-  /** @type {string | null} */
-  let typingName = null;
+  const box = /** @type {HTMLTextAreaElement | null} */ (document.querySelector("textarea[name$='body']"));
+  const line = typingLine(box);
+  /** @type {string | null} shown while the socket is not open */
+  let trouble = "Portal: connecting…";
+  let troubleState = "connecting";
 
   /**
    * @param {string} state
@@ -33,56 +61,43 @@ function showPresence(panel) {
   }
 
   function render() {
-    const customers = Object.values(online).filter((person) => person.role === "customer");
-    if (typingName) show("typing", `Portal: ${typingName} is typing…`);
-    else if (customers.length) show("online", `Portal: ${customers.map((p) => `${p.name} (${p.status})`).join(", ")} online`);
+    const typists = presence.api.typing.filter((t) => t.role === "customer");
+    const words = typingText(typists);
+    if (line) {
+      line.textContent = words;
+      line.hidden = !words;
+    }
+    if (trouble) return show(troubleState, trouble);
+    const customers = Object.values(presence.api.onlineUsers).filter((p) => p.role === "customer");
+    if (words) show("typing", `Portal: ${words}`);
+    else if (customers.length) show("online", `Portal: ${customers.map(describe).join(", ")} online`);
     else show("offline", "Portal: the customer is not online");
   }
-
-  const here = () => /** @type {"away" | "active"} */ (document.hidden ? "away" : "active");
 
   const connection = new Connection({
     url: socketUrl(location, "/ws/realtime/", { customer: panel.dataset.customer || "" }),
     WebSocket,
     clock: browserClock,
     isOnline: () => navigator.onLine !== false,
-    config: readConfig(null),
+    config: readConfig(/** @type {any} */ (window).PORTAL_REALTIME_CONFIG),
     onFrame(frame) {
-      if (frame.type === "hello") {
-        connection.send({ type: "subscribe", topics: ["messages"] });
-        connection.send({ type: "presence", status: here() });
-      } else if (frame.type === "presence" || frame.type === "presence_diff") {
-        online = applyPresence(online, frame);
-        render();
-      } else if (frame.type === "typing" && frame.role === "customer") {
-        typingName = frame.typing ? frame.name : null;
-        render();
-      }
+      // Typing is relayed only to sockets showing the conversation.
+      if (frame.type === "hello") connection.send({ type: "subscribe", topics: ["messages"] });
     },
     onStatus(status) {
-      if (status === "open" || status === "idle") return;
-      online = {};
-      typingName = null;
-      if (status === "stopped") show("error", "Portal presence unavailable (no permission)");
-      else if (status !== "connecting") show("connecting", "Portal: reconnecting…");
+      if (status === "open") trouble = null;
+      else if (status === "stopped") [trouble, troubleState] = ["Portal presence unavailable (no permission)", "error"];
+      else if (status !== "idle" && status !== "connecting") [trouble, troubleState] = ["Portal: reconnecting…", "connecting"];
+      render();
     },
   });
+  const presence = createPresence({ connection, clock: browserClock, config: connection.config, hidden: () => document.hidden });
+  presence.api.onChange(render);
+  followActivity(presence, { window, document });
 
-  // Staff typing a message body on this page: tell the customer's portal, then stop after a pause.
-  let sentTyping = false;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let typingTimer;
-  document.addEventListener("input", (event) => {
-    const field = event.target;
-    if (!(field instanceof HTMLTextAreaElement) || !/body$/.test(field.name)) return;
-    if (!sentTyping) sentTyping = connection.send({ type: "typing", typing: true });
-    clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => {
-      connection.send({ type: "typing", typing: false });
-      sentTyping = false;
-    }, TYPING_IDLE_MS);
-  });
-  document.addEventListener("visibilitychange", () => connection.send({ type: "presence", status: here() }));
+  // Staff typing a message body on this page: tell the customer's portal; saving the form sends it.
+  box?.addEventListener("input", () => presence.api.setTyping(box.value.trim() !== ""));
+  box?.form?.addEventListener("submit", () => presence.api.setTyping(false));
   followPageLifecycle(connection, { window, document, pauseWhenHidden: false });
   connection.connect();
 }

@@ -28,6 +28,7 @@ test("the API has exactly the documented shape and cannot be changed", () => {
     "onNewMessage",
     "onPointsEarned",
     "onPointsRedeemed",
+    "presence",
     "reconnect",
     "state",
     "subscribe",
