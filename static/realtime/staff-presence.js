@@ -45,7 +45,7 @@ function typingLine(box) {
 /** @param {HTMLElement} panel `#portal-presence`, with `data-customer` */
 function showPresence(panel) {
   const text = /** @type {HTMLElement} */ (panel.querySelector(".portal-presence-text"));
-  const box = /** @type {HTMLTextAreaElement | null} */ (document.querySelector("textarea[name$='body']"));
+  const box = /** @type {HTMLTextAreaElement | null} */ (document.querySelector("textarea[name$='body']:not([name*='__prefix__'])"));
   const line = typingLine(box);
   /** @type {string | null} shown while the socket is not open */
   let trouble = "Portal: connecting…";
