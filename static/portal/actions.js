@@ -7,9 +7,11 @@
 import { loginPageFor, portalHttp } from "../realtime/http.js";
 import { clearErrors, showError } from "./form-errors.js";
 import { isDirty, mergeForm, parseForm, restore } from "./form-merge.js";
+import { socketDown, waitToSend } from "./offline.js";
+import { newKey } from "./outbox.js";
 import { showToast } from "./toasts.js";
 
-/** @typedef {{ok: true, [key: string]: any} | {ok: false, error: string, field?: string}} Answer */
+/** @typedef {{ok: true, [key: string]: any} | {ok: false, error: string, field?: string, unreachable?: boolean}} Answer */
 
 const loginUrl = document.body.dataset.loginUrl || "/portal/login/";
 const http = portalHttp({ loginUrl });
@@ -26,7 +28,7 @@ async function post(form, data = new FormData(form)) {
   try {
     response = await http.post(form.action, data, "application/json");
   } catch {
-    return { ok: false, error: "We could not reach the server. Check your connection and try again." };
+    return { ok: false, error: "We could not reach the server. Check your connection and try again.", unreachable: true };
   }
   /** @type {Record<string, any>} */
   let answer = {};
@@ -91,6 +93,9 @@ const handlers = {
       return;
     }
     const data = new FormData(form); // before the field is cleared below
+    // One key per message: a retry (offline sending, a lost answer) never makes a second one.
+    const key = newKey();
+    data.set("key", key);
     const list = /** @type {HTMLElement} */ (document.getElementById("message-list"));
     const template = /** @type {HTMLTemplateElement} */ (document.getElementById("pending-message-template"));
     const pending = /** @type {HTMLElement} */ (template.content.firstElementChild?.cloneNode(true));
@@ -99,7 +104,10 @@ const handlers = {
     list.append(pending);
     pending.scrollIntoView({ block: "nearest" });
     field.value = "";
+    const waiting = { kind: /** @type {const} */ ("message"), key, url: form.action, body: text, at: Date.now() };
+    if (socketDown() && waitToSend(waiting, pending)) return;
     const result = await post(form, data);
+    if (!result.ok && result.unreachable && waitToSend(waiting, pending)) return;
     if (!result.ok) {
       pending.remove();
       if (!field.value) field.value = text;
@@ -113,14 +121,22 @@ const handlers = {
 
   async "mark-read"(form) {
     const row = form.closest(".message");
+    const id = Number(row?.id.replace("message-", ""));
+    const waiting = { kind: /** @type {const} */ ("read"), key: newKey(), url: form.action, id, at: Date.now() };
+    if (socketDown() && waitToSend(waiting)) return;
     const count = document.getElementById("unread-count");
     const before = count?.textContent;
     row?.classList.remove("message--unread");
     form.hidden = true;
     if (count) count.textContent = String(Math.max(0, Number(count.textContent) - 1));
     const result = await post(form);
-    if (!result.ok) {
+    if (!result.ok && result.unreachable) {
+      // Put back as it was, then keep it for later (which takes it off again, once).
       row?.classList.add("message--unread");
+      if (count && before != null) count.textContent = before;
+      if (waitToSend(waiting)) return;
+    }
+    if (!result.ok) {
       form.hidden = false;
       if (count && before != null) count.textContent = before;
       showToast({ type: "info", title: "Could not mark as read", message: result.error, error: true });

@@ -3,7 +3,8 @@
 // toasts (toasts.js), the customer actions with optimistic updates and inline errors
 // (actions.js, form-errors.js), live merging of the profile forms (form-merge.js), following a
 // link to an older row (older.js), the phone nav (nav.js), "Print" buttons (print.js) and the
-// team's presence and typing on the messages page (team-presence.js). Rows,
+// team's presence and typing on the messages page (team-presence.js), and messages sent or
+// read while offline, kept and sent once the socket is back (offline.js, outbox.js). Rows,
 // counters and toasts for changes come from the server through static/realtime/realtime.js;
 // words shown here come from the server or the templates.
 
@@ -11,6 +12,7 @@ import { handleActions } from "./actions.js";
 import { clearErrorsOnInput } from "./form-errors.js";
 import { mergeLiveForms } from "./form-merge.js";
 import { showCurrentNavItem } from "./nav.js";
+import { startOutbox } from "./offline.js";
 import { revealLinkedRows } from "./older.js";
 import { enablePrintButtons } from "./print.js";
 import { showTeamPresence } from "./team-presence.js";
@@ -25,3 +27,4 @@ showCurrentNavItem();
 revealLinkedRows();
 enablePrintButtons();
 showTeamPresence();
+startOutbox();

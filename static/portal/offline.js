@@ -1,0 +1,177 @@
+// @ts-check
+// The page's side of offline sending (outbox.js; docs/components.md, "Offline sending"): a
+// message sent, or marked read, while the socket is down waits in the outbox and on the page as
+// "Waiting to send" (after a reload too); once the socket is live again the outbox is sent, each
+// waiting row becoming the real one. Other tabs of the customer see the same outbox.
+
+import { portalHttp } from "../realtime/http.js";
+import { Outbox, postOnce } from "./outbox.js";
+import { showToast } from "./toasts.js";
+
+/** @typedef {import("./outbox.js").OutboxItem} OutboxItem */
+/** @typedef {import("./outbox.js").PostResult} PostResult */
+/** @typedef {{isConnected: boolean} | undefined} Realtime */
+
+const RETRY_MS = 5000; // the server was busy or unreachable with the socket up: try again after this
+const WAITING = "Waiting to send";
+
+const body = document.body;
+const loginUrl = body.dataset.loginUrl || "/portal/login/";
+const http = portalHttp({ loginUrl });
+const htmx = () => /** @type {{htmx: import("../realtime/lists.js").Htmx}} */ (/** @type {unknown} */ (window)).htmx;
+const realtime = () => /** @type {{portalRealtime?: Realtime}} */ (/** @type {unknown} */ (window)).portalRealtime;
+
+/** @type {Outbox | null} */
+let outbox = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let retry;
+
+/** True while a send would be lost: the browser is offline, or the page's socket is not live. */
+export function socketDown() {
+  if (navigator.onLine === false) return true;
+  const live = realtime();
+  return live ? !live.isConnected : false;
+}
+
+/** @param {OutboxItem} item */
+function post(item) {
+  const data = new FormData();
+  data.set("key", item.key);
+  if (item.kind === "message") data.set("body", item.body);
+  return postOnce(async () => {
+    const response = await http.post(item.url, data, "application/json");
+    // The session ended: keep it for when the customer is back (the outbox is theirs alone).
+    if (http.ended(response)) return { status: 503, ok: false, json: async () => ({}) };
+    return response;
+  });
+}
+
+/** @param {string} key */
+const waitingRow = (key) => /** @type {HTMLElement | null} */ (document.querySelector(`[data-outbox-key="${CSS.escape(key)}"]`));
+
+/**
+ * Show a message row as waiting: the pending row of the send, or one made from the template.
+ * @param {Extract<OutboxItem, {kind: "message"}>} item
+ * @param {HTMLElement | null} [row]
+ */
+function showWaitingMessage(item, row = waitingRow(item.key)) {
+  const list = document.getElementById("message-list");
+  const template = /** @type {HTMLTemplateElement | null} */ (document.getElementById("pending-message-template"));
+  if (!row) {
+    if (!list || !template) return;
+    row = /** @type {HTMLElement} */ (template.content.firstElementChild?.cloneNode(true));
+    row.id = `message-waiting-${item.key}`;
+    /** @type {HTMLElement} */ (row.querySelector("[data-pending-body]")).textContent = item.body;
+    list.append(row);
+  }
+  row.dataset.outboxKey = item.key;
+  row.classList.add("message--waiting");
+  const status = row.querySelector("[data-field='read']");
+  if (status) status.textContent = WAITING;
+}
+
+/**
+ * Show a message as read, with its read waiting to be sent.
+ * @param {Extract<OutboxItem, {kind: "read"}>} item
+ */
+function showWaitingRead(item) {
+  const row = document.getElementById(`message-${item.id}`);
+  if (!row || waitingRow(item.key)) return;
+  const form = /** @type {HTMLFormElement | null} */ (row.querySelector("form[data-action='mark-read']"));
+  if (form) form.hidden = true;
+  const note = document.createElement("p");
+  note.className = "message-status message-status--waiting";
+  note.dataset.outboxKey = item.key;
+  note.textContent = `Read · ${WAITING.toLowerCase()}`;
+  row.append(note);
+  if (!row.classList.contains("message--unread")) return;
+  row.classList.remove("message--unread");
+  const count = document.getElementById("unread-count");
+  if (count) count.textContent = String(Math.max(0, Number(count.textContent) - 1));
+}
+
+/** Show what waits (at load, and when another tab changed the outbox). */
+function showWaiting() {
+  if (!outbox) return;
+  const items = outbox.items();
+  const keys = new Set(items.map((item) => item.key));
+  for (const item of items) {
+    if (item.kind === "message") showWaitingMessage(item);
+    else showWaitingRead(item);
+  }
+  // Sent by another tab: the realtime echo brings its real row.
+  for (const row of document.querySelectorAll("[data-outbox-key]")) {
+    const el = /** @type {HTMLElement} */ (row);
+    if (keys.has(el.dataset.outboxKey || "")) continue;
+    if (el.classList.contains("message--waiting")) el.remove();
+    else sentRead(el);
+  }
+}
+
+/**
+ * @param {OutboxItem} item
+ * @param {PostResult} result
+ */
+async function done(item, result) {
+  const row = waitingRow(item.key);
+  if (item.kind === "read" && row) sentRead(row);
+  if (result.outcome === "refused") {
+    if (item.kind === "message") row?.remove();
+    const title = item.kind === "message" ? "Message not sent" : "Could not mark as read";
+    showToast({ type: "info", title, message: result.error, error: true });
+    return;
+  }
+  if (item.kind !== "message" || !row) return;
+  const { id, html } = result.answer;
+  // The realtime echo may have rendered the message already; keep exactly one element.
+  if (document.getElementById(`message-${id}`) || !html) row.remove();
+  else await htmx().swap({ text: html, target: row, swap: "outerHTML", sourceElement: document.body });
+}
+
+/** @param {HTMLElement} note a read's "waiting to send" note */
+function sentRead(note) {
+  note.textContent = "Read";
+  note.classList.remove("message-status--waiting");
+  delete note.dataset.outboxKey;
+}
+
+/** Send what waits, if the socket is live; when that fails, try again a little later. */
+export async function flush() {
+  clearTimeout(retry);
+  if (!outbox || socketDown() || !outbox.items().length) return;
+  if ((await outbox.flush()) === "failed" && outbox.items().length) retry = setTimeout(flush, RETRY_MS);
+}
+
+/**
+ * Keep an action for when the socket is back, and show it waiting.
+ * @param {OutboxItem} item
+ * @param {HTMLElement | null} [row] a message's pending row
+ * @returns {boolean} false when there is no outbox (a page without a customer)
+ */
+export function waitToSend(item, row = null) {
+  if (!outbox) return false;
+  outbox.add(item);
+  if (item.kind === "message") showWaitingMessage(item, row);
+  else showWaitingRead(item);
+  // The socket is up but the post did not get through: no reconnect will come to send it.
+  if (!socketDown()) {
+    clearTimeout(retry);
+    retry = setTimeout(flush, RETRY_MS);
+  }
+  return true;
+}
+
+/** Start the page's outbox: show what waits, and send it whenever the socket is live. */
+export function startOutbox() {
+  const customer = body.dataset.customer;
+  if (!customer || typeof localStorage === "undefined") return;
+  outbox = new Outbox({ storage: localStorage, name: `portal-outbox:${customer}`, post, onDone: (item, result) => void done(item, result) });
+  showWaiting();
+  document.addEventListener("portal:realtime-state", (event) => {
+    if (/** @type {CustomEvent} */ (event).detail?.state === "live") void flush();
+  });
+  window.addEventListener("storage", (event) => {
+    if (event.key === outbox?.name) showWaiting();
+  });
+  void flush();
+}
