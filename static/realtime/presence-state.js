@@ -76,10 +76,16 @@ export class ActivityStatus {
   }
 }
 
+// The server relays at most two typing frames a second per socket (REALTIME_TYPING_PER_SECOND)
+// and drops the rest: a `false` sent right after a `true` could be lost, leaving "is typing…"
+// until it fades. Frames are spaced by this much instead; the latest wish goes when it is due.
+export const TYPING_GAP_MS = 600;
+
 /**
  * When to send `typing` frames for one text box: `true` on the first keystroke and again every
  * `refreshMs` while typing goes on (so the other side's indicator does not fade), `false` after
- * `stopMs` without a keystroke, on send, or when the tab leaves. Never `false` unless `true` went.
+ * `stopMs` without a keystroke, on send, or when the tab leaves. Never `false` unless `true` went,
+ * and never two frames within `TYPING_GAP_MS`.
  */
 export class TypingSender {
   /**
@@ -95,36 +101,50 @@ export class TypingSender {
     this.refreshMs = refreshMs;
     this.stopMs = stopMs;
     this.timers = new Timers(clock);
-    this.typing = false;
-    this.sentAt = -Infinity;
+    this.wanted = false;
+    this.typing = false; // what the others were last told
+    this.sentAt = -Infinity; // the last `true` told
+    this.frameAt = -Infinity; // the last frame of either value
   }
 
   /** A keystroke in the text box. */
   input() {
-    const now = this.clock.now();
-    if (!this.typing || now - this.sentAt >= this.refreshMs) {
-      if (this.send(true)) {
-        this.typing = true;
-        this.sentAt = now;
-      }
-    }
+    this.wanted = true;
+    if (!this.typing || this.clock.now() - this.sentAt >= this.refreshMs) this.#push();
     this.timers.after("stop", this.stopMs, () => this.stop());
   }
 
   /** Typing stopped: the message was sent, the box emptied, the pause was long, the tab left. */
   stop() {
     this.timers.clear("stop");
-    if (!this.typing) return;
-    this.typing = false;
-    this.sentAt = -Infinity;
-    this.send(false);
+    this.wanted = false;
+    if (this.typing) this.#push();
+    else this.timers.clear("gap"); // a `true` still waiting for its turn need not go
   }
 
   /** The socket went down: the server says `false` for us; start over when it is back. */
   reset() {
-    this.timers.clear("stop");
-    this.typing = false;
-    this.sentAt = -Infinity;
+    this.timers.clearAll();
+    this.wanted = this.typing = false;
+    this.sentAt = this.frameAt = -Infinity;
+  }
+
+  #push() {
+    const wait = this.frameAt + TYPING_GAP_MS - this.clock.now();
+    if (wait > 0) {
+      if (!this.timers.has("gap")) this.timers.after("gap", wait, () => this.#due());
+      return;
+    }
+    this.#due();
+  }
+
+  #due() {
+    const value = this.wanted;
+    if (value === this.typing && !(value && this.clock.now() - this.sentAt >= this.refreshMs)) return;
+    if (!this.send(value)) return;
+    this.typing = value;
+    this.frameAt = this.clock.now();
+    if (value) this.sentAt = this.frameAt;
   }
 }
 

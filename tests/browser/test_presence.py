@@ -77,7 +77,7 @@ def test_our_team_is_online_while_staff_have_the_customers_page_open(portal, adm
     expect(team).to_be_hidden(timeout=PRESENCE_TIMEOUT_MS)
 
 
-def test_typing_shows_on_both_sides_and_stops(portal, admin_page, alice):
+def test_typing_shows_on_both_sides_and_stops(portal, admin_page, alice, screenshot_dir):
     page = portal(alice.portal_user, "/portal/messages/")
     page.context.add_init_script(QUICK)
     page.reload()
@@ -90,6 +90,8 @@ def test_typing_shows_on_both_sides_and_stops(portal, admin_page, alice):
     expect(panel(staff)).to_have_text("Portal: Alice Example is typing…")
     admin_typing = staff.locator("#admin-typing")
     expect(admin_typing).to_have_text("Alice Example is typing…")
+    staff.evaluate("window.scrollTo(0, 0)")
+    staff.screenshot(path=screenshot_dir / "presence-admin-panel.png")
     expect(admin_typing).to_be_hidden(timeout=3_000)
     expect(panel(staff)).to_have_attribute("data-state", "online")
 
@@ -104,6 +106,9 @@ def test_typing_shows_on_both_sides_and_stops(portal, admin_page, alice):
     expect(indicator).to_be_hidden()
     staff.locator("textarea[name$='body']:not([name*='__prefix__'])").press_sequentially("Yes, we", delay=30)
     expect(indicator).to_have_text("Sam Staff is typing…")
+    expect(page.locator("#team-presence")).to_be_visible()
+    page.locator("#thread-title").scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / "presence-portal-typing.png")
     expect(indicator).to_be_hidden(timeout=3_000)
 
     # And when staff leave the page mid-sentence, it stops too.

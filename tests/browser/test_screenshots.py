@@ -41,6 +41,9 @@ IMAGES = {
     *(f"toast-{kind}.png" for kind in TOAST_KINDS),
     *(f"multi-subscription-status-{name}.png" for name in SUBSCRIPTION_DEMOS),
     "invoice-print.png",
+    # taken by tests/browser/test_presence.py, where presence and typing are tested
+    "presence-admin-panel.png",
+    "presence-portal-typing.png",
 }
 
 

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import { readConfig } from "../../static/realtime/config.js";
 import { Connection } from "../../static/realtime/connection.js";
 import { createPresence } from "../../static/realtime/portal-presence.js";
-import { ActivityStatus, PresenceRoom, TypingSender, typingText } from "../../static/realtime/presence-state.js";
+import { ActivityStatus, PresenceRoom, TYPING_GAP_MS, TypingSender, typingText } from "../../static/realtime/presence-state.js";
 import { FakeClock, fakeSockets } from "./fakes.mjs";
 
 describe("ActivityStatus", () => {
@@ -98,11 +98,40 @@ describe("TypingSender", () => {
     sender.stop();
     assert.deepEqual(sent, []);
     sender.input();
+    clock.advance(1000);
     sender.stop();
+    assert.deepEqual(sent, [true, false]);
     clock.advance(10_000);
     assert.deepEqual(sent, [true, false], "no second false from the pause timer");
     sender.input();
     assert.deepEqual(sent, [true, false, true], "typing again starts again");
+  });
+
+  test("frames are spaced by TYPING_GAP_MS, so the server's limit never drops a false", () => {
+    const { clock, sent, sender } = box();
+    sender.input();
+    clock.advance(100);
+    sender.stop(); // sent at once, right after the true: the server would drop it
+    assert.deepEqual(sent, [true]);
+    clock.advance(TYPING_GAP_MS - 101);
+    assert.deepEqual(sent, [true]);
+    clock.advance(1);
+    assert.deepEqual(sent, [true, false]);
+    sender.input(); // and a true right after that false waits its turn too
+    assert.deepEqual(sent, [true, false]);
+    clock.advance(TYPING_GAP_MS);
+    assert.deepEqual(sent, [true, false, true]);
+  });
+
+  test("a true stopped before its turn never goes", () => {
+    const { clock, sent, sender } = box();
+    sender.input();
+    clock.advance(700);
+    sender.stop();
+    sender.input(); // true again within the gap after the false
+    sender.stop(); // and emptied at once
+    clock.advance(5000);
+    assert.deepEqual(sent, [true, false]);
   });
 
   test("a true that could not be sent (socket down) is tried again on the next keystroke", () => {
@@ -204,10 +233,11 @@ describe("portalRealtime.presence over a Connection", () => {
   });
 
   test("setTyping sends throttled typing frames; hiding the tab stops typing", () => {
-    const { page, presence, ws } = presencePage();
+    const { clock, page, presence, ws } = presencePage();
     ws().accept();
     presence.api.setTyping(true);
     presence.api.setTyping(true);
+    clock.advance(TYPING_GAP_MS);
     page.hidden = true;
     presence.visibility();
     assert.deepEqual(ws().framesOf("typing").map((f) => f.typing), [true, false]);
