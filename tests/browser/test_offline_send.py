@@ -4,12 +4,15 @@ once when the socket is back; an answer lost on the way never makes a second mes
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from crm import services
 from crm.models import Message
 from tests.browser.pages import (
+    LATENCIES,
     SocketSwitch,
     badge,
     log_in_to_portal,
@@ -96,7 +99,11 @@ def test_offline_send_and_read_go_exactly_once_after_a_reload_and_a_reconnect(ne
     # The socket is back: everything waiting goes, once, in order, and the rows become real.
     switch.up()
     wait_live(page, timeout=RECONNECT_TIMEOUT_MS)
+    live = time.monotonic()
     expect(waiting(page)).to_have_count(0)
+    LATENCIES.append(
+        ("offline sending: socket live -> two messages and a read sent", time.monotonic() - live)
+    )
     expect(message_rows(page, "Sent from the train")).to_contain_text("Sent")
     expect(message_rows(page, "Sent while you were offline")).to_have_count(1)  # resumed
     assert stored(page) == []

@@ -4,10 +4,12 @@ messages page shows when the team is watching and typing."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import wait_live
+from tests.browser.pages import LATENCIES, wait_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,6 +33,21 @@ def panel(page: Page):
     return page.locator("#portal-presence")
 
 
+def shows(page: Page, selector: str, text: str) -> None:
+    """Wait, checking every frame (expect's polling backs off to 1 s), until `selector` shows `text`."""
+    page.wait_for_function(
+        "([s, t]) => { const el = document.querySelector(s); return el && !el.hidden && el.textContent.includes(t); }",
+        arg=[selector, text],
+        polling="raf",
+        timeout=PRESENCE_TIMEOUT_MS,
+    )
+
+
+def timed(what: str, started: float) -> None:
+    """Report how long since `started` (the run's summary lists it with the other latencies)."""
+    LATENCIES.append((what, time.monotonic() - started))
+
+
 def test_the_admin_panel_goes_online_when_the_customer_opens_the_portal_and_offline_when_they_leave(
     portal, admin_page, alice
 ):
@@ -47,8 +64,10 @@ def test_the_admin_panel_goes_online_when_the_customer_opens_the_portal_and_offl
     expect(panel(staff)).to_have_text(
         "Portal: Alice Example (active, on Invoices) online", timeout=PRESENCE_TIMEOUT_MS
     )
+    started = time.monotonic()
     page.close()  # she leaves
-    expect(panel(staff)).to_have_attribute("data-state", "offline", timeout=PRESENCE_TIMEOUT_MS)
+    shows(staff, "#portal-presence", "not online")
+    timed("presence: portal tab closed -> admin panel offline", started)
     expect(panel(staff)).to_have_text("Portal: the customer is not online")
 
 
@@ -69,8 +88,10 @@ def test_our_team_is_online_while_staff_have_the_customers_page_open(portal, adm
     page = portal(alice.portal_user, "/portal/messages/")
     team = page.locator("#team-presence")
     expect(team).to_be_hidden()
+    started = time.monotonic()
     staff = customer_page(admin_page, alice)
-    expect(team).to_be_visible(timeout=PRESENCE_TIMEOUT_MS)
+    shows(page, "#team-presence", "Our team is online")
+    timed("presence: admin customer page opened -> 'Our team is online'", started)
     expect(team).to_have_text("Our team is online")
     expect(team).to_have_attribute("title", "Sam Staff")
     staff.goto("/admin/")  # staff move on to another page
@@ -86,8 +107,11 @@ def test_typing_shows_on_both_sides_and_stops(portal, admin_page, alice, screens
     expect(panel(staff)).to_have_attribute("data-state", "online", timeout=PRESENCE_TIMEOUT_MS)
 
     # The customer types: the admin's panel and its conversation say so, then stop after the pause.
-    page.locator("#message-form textarea[name='body']").press_sequentially("Could you come", delay=30)
-    expect(panel(staff)).to_have_text("Portal: Alice Example is typing…")
+    started = time.monotonic()
+    page.locator("#message-form textarea[name='body']").press_sequentially("C")
+    shows(staff, "#portal-presence", "Alice Example is typing")
+    timed("typing: customer keystroke -> admin indicator", started)
+    page.locator("#message-form textarea[name='body']").press_sequentially("ould you come", delay=30)
     admin_typing = staff.locator("#admin-typing")
     expect(admin_typing).to_have_text("Alice Example is typing…")
     staff.evaluate("window.scrollTo(0, 0)")
@@ -104,8 +128,10 @@ def test_typing_shows_on_both_sides_and_stops(portal, admin_page, alice, screens
     # Staff type a reply in the customer's page: the portal says so, then stops.
     indicator = page.locator("#typing-indicator")
     expect(indicator).to_be_hidden()
+    started = time.monotonic()
     staff.locator("textarea[name$='body']:not([name*='__prefix__'])").press_sequentially("Yes, we", delay=30)
-    expect(indicator).to_have_text("Sam Staff is typing…")
+    shows(page, "#typing-indicator", "Sam Staff is typing")
+    timed("typing: staff keystrokes -> portal indicator", started)
     expect(page.locator("#team-presence")).to_be_visible()
     page.locator("#thread-title").scroll_into_view_if_needed()
     page.screenshot(path=screenshot_dir / "presence-portal-typing.png")
