@@ -1,7 +1,8 @@
 // @ts-check
 // Staff side of presence (docs/protocol.md, "Presence and typing"): on a customer's admin page
 // (templates/admin/crm/customer/change_form.html), show whether the customer has the portal open
-// (with their status, and the page they are on) and is typing, and tell the customer's portal
+// (with their status, and the page they are on) and is typing, which other staff have the page
+// open (`data-self` is this user's room key, left out), and tell the customer's portal
 // that staff are here (active, idle or away, as a portal tab does) and typing. The socket is the
 // portal client's Connection (same backoff, heartbeat and resume rules), watching that customer
 // with `?customer=<id>`; it stays open while the tab is hidden (staff show as "away").
@@ -68,10 +69,16 @@ function showPresence(panel) {
       line.hidden = !words;
     }
     if (trouble) return show(troubleState, trouble);
-    const customers = Object.values(presence.api.onlineUsers).filter((p) => p.role === "customer");
-    if (words) show("typing", `Portal: ${words}`);
-    else if (customers.length) show("online", `Portal: ${customers.map(describe).join(", ")} online`);
-    else show("offline", "Portal: the customer is not online");
+    const online = presence.api.onlineUsers;
+    const customers = Object.values(online).filter((p) => p.role === "customer");
+    // Other staff on this customer's page, so two people do not answer the same message.
+    const colleagues = Object.entries(online)
+      .filter(([key, p]) => p.role === "staff" && key !== panel.dataset.self)
+      .map(([, p]) => `${p.name} (${p.status})`);
+    const also = colleagues.length ? ` · Also here: ${colleagues.join(", ")}` : "";
+    if (words) show("typing", `Portal: ${words}${also}`);
+    else if (customers.length) show("online", `Portal: ${customers.map(describe).join(", ")} online${also}`);
+    else show("offline", `Portal: the customer is not online${also}`);
   }
 
   const connection = new Connection({

@@ -9,7 +9,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import LATENCIES, wait_live
+from tests.browser.data import staff_group
+from tests.browser.pages import LATENCIES, log_in_to_admin, wait_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -142,3 +143,15 @@ def test_typing_shows_on_both_sides_and_stops(portal, admin_page, alice, screens
     expect(indicator).to_be_visible()
     staff.goto("/admin/")
     expect(indicator).to_be_hidden(timeout=PRESENCE_TIMEOUT_MS)
+
+
+def test_staff_see_colleagues_on_the_same_customer_but_not_themselves(new_page, admin_page, alice, make_user):
+    dana = make_user("dana", staff=True, first_name="Dana", last_name="Rivers")
+    dana.groups.add(staff_group())
+    sam = customer_page(admin_page, alice)
+    expect(panel(sam)).to_have_text("Portal: the customer is not online")
+    other = customer_page(log_in_to_admin(new_page(), "dana"), alice)
+    expect(panel(sam)).to_have_text("Portal: the customer is not online · Also here: Dana Rivers (active)")
+    expect(panel(other)).to_have_text("Portal: the customer is not online · Also here: Sam Staff (active)")
+    other.goto("/admin/")
+    expect(panel(sam)).to_have_text("Portal: the customer is not online", timeout=PRESENCE_TIMEOUT_MS)
