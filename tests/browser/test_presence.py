@@ -155,3 +155,33 @@ def test_staff_see_colleagues_on_the_same_customer_but_not_themselves(new_page, 
     expect(panel(other)).to_have_text("Portal: the customer is not online · Also here: Sam Staff (active)")
     other.goto("/admin/")
     expect(panel(sam)).to_have_text("Portal: the customer is not online", timeout=PRESENCE_TIMEOUT_MS)
+
+
+HIDE = (
+    "Object.defineProperty(document, 'hidden', {get: () => true, configurable: true});"
+    "document.dispatchEvent(new Event('visibilitychange'))"
+)
+SHOW = (
+    "Object.defineProperty(document, 'hidden', {get: () => false, configurable: true});"
+    "document.dispatchEvent(new Event('visibilitychange'))"
+)
+
+
+def test_a_hidden_tab_is_away_on_both_sides(portal, admin_page, alice):
+    """The customer's hidden tab reads as away on the admin page; a hidden admin tab is not
+    'watching', so the portal stops saying the team is online."""
+    page = portal(alice.portal_user, "/portal/messages/")
+    staff = customer_page(admin_page, alice)
+    team = page.locator("#team-presence")
+    expect(team).to_be_visible(timeout=PRESENCE_TIMEOUT_MS)
+    expect(panel(staff)).to_contain_text("(active, on Messages)", timeout=PRESENCE_TIMEOUT_MS)
+
+    page.evaluate(HIDE)
+    expect(panel(staff)).to_have_text("Portal: Alice Example (away, on Messages) online")
+    page.evaluate(SHOW)
+    expect(panel(staff)).to_have_text("Portal: Alice Example (active, on Messages) online")
+
+    staff.evaluate(HIDE)
+    expect(team).to_be_hidden()
+    staff.evaluate(SHOW)
+    expect(team).to_be_visible()
