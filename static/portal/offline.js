@@ -171,7 +171,9 @@ export function startOutbox() {
     if (/** @type {CustomEvent} */ (event).detail?.state === "live") void flush();
   });
   window.addEventListener("storage", (event) => {
-    if (event.key === outbox?.name) showWaiting();
+    if (event.key !== outbox?.name) return;
+    showWaiting();
+    void flush(); // kept by a tab whose socket is down: this one may be live
   });
   void flush();
 }

@@ -146,3 +146,23 @@ def test_an_answer_lost_on_the_way_is_retried_with_its_key_and_makes_one_message
     assert sent_by(alice, "Is 9 am fine?") == 1
     page.reload()
     expect(message_rows(page, "Is 9 am fine?")).to_have_count(1)
+
+
+def test_a_live_tab_sends_what_a_tab_without_its_socket_kept(new_page, alice):
+    first = new_page()
+    log_in_to_portal(first, "alice", path="/portal/messages/")
+    second = first.context.new_page()
+    second.goto("/portal/messages/")
+    wait_live(second)
+    # Only the first tab loses its socket: its reconnects are refused.
+    first.route_web_socket("**/ws/realtime/**", lambda socket: socket.close(code=1011, reason="down"))
+    first.evaluate("window.portalRealtime.reconnect()")
+    expect(badge(first)).not_to_have_attribute("data-state", "live")
+
+    first.locator("#message-form textarea[name='body']").fill("From the tab that lost its socket")
+    first.locator("#message-form [type='submit']").click()
+    # The other tab, live, sends it; the first tab's waiting row goes when the outbox empties.
+    expect(message_rows(second, "From the tab that lost its socket")).to_contain_text("Sent")
+    expect(waiting(first)).to_have_count(0)
+    assert stored(first) == []
+    assert sent_by(alice, "From the tab that lost its socket") == 1
