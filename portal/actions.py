@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from crm import services
 from crm.models import Message
+from crm.rewards import reward_description
 from portal import own_changes, selectors
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
 from portal.permissions import PortalRequest, customer_required, wants_json
@@ -132,17 +133,18 @@ def redeem(request: PortalRequest) -> HttpResponse:
         transaction = services.redeem_points(
             customer=selectors.customer(request.customer_id),
             points=points,
-            description=f"Redeemed {points} points for a reward",
+            description=reward_description(points),
         )
     except services.DomainError as error:
         return _domain_refusal(request, error, "portal:loyalty")
     # The page already shows it; its echo should not toast as if staff had redeemed.
     own_changes.remember(request, "loyalty", transaction.pk)
+    balance = selectors.points_balance(request.customer_id)
     return _done(
         request,
         "portal:loyalty",
-        {"id": transaction.pk, "balance": selectors.points_balance(request.customer_id)},
-        notice=f"Redeemed {points} points.",
+        {"id": transaction.pk, "balance": balance},
+        notice=f"Done: {reward_description(points)} for {points} points. You have {balance} points left.",
     )
 
 

@@ -1,7 +1,8 @@
 """POST /portal/live/: the fragments that bring an open page up to date after change frames.
 
-The client collects the `seq`s of the change frames it received (its page's topics only) and
-posts them here. The view reads those outbox events of the requester's own customer (never
+The client collects the `seq`s of the change frames it received (every topic: each page listens
+to all of them for notifications) and posts them here with its page's own `topics`; only those
+get rows. The view reads those outbox events of the requester's own customer (never
 anyone else's: the seqs are looked up under `request.customer_id`), renders each affected
 record's current row with the same fragment the page uses, as htmx out-of-band swaps (delete
 the old row, upsert the new one into its list in sorted position), plus the counters, the
@@ -21,11 +22,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import notifications
 from crm.models import Job
 from portal import own_changes, selectors, toasts
 from portal.forms import ContactForm, PreferencesForm
 from portal.lists import LISTS, ROW_PREFIX, ROW_TEMPLATES
 from portal.permissions import PortalRequest, customer_required
+from realtime import registry
 from realtime.models import OutboxEvent
 
 MAX_SEQS = 1000
@@ -49,6 +52,15 @@ def parse_seqs(raw: str) -> list[int] | None:
     return seqs[:MAX_SEQS] if all(seq > 0 for seq in seqs) else None
 
 
+def parse_topics(raw: str | None) -> frozenset[str] | None:
+    """The page's own topics (space or comma separated); all of them when the client sends none."""
+    known = registry.topics()
+    if raw is None:
+        return frozenset(known)
+    topics = frozenset(part for part in raw.replace(",", " ").split() if part)
+    return topics if topics <= set(known) else None
+
+
 def _list_for(topic: str, row: Any, now: dt.datetime) -> tuple[str, bool]:
     if topic == "jobs":
         assert isinstance(row, Job)  # noqa: S101  (the jobs topic holds jobs)
@@ -64,6 +76,9 @@ def live_fragments(request: PortalRequest) -> HttpResponse:
     seqs = parse_seqs(request.POST.get("seqs", ""))
     if seqs is None:
         return HttpResponseBadRequest("seqs must be a comma-separated list of positive integers")
+    page_topics = parse_topics(request.POST.get("topics"))
+    if page_topics is None:
+        return HttpResponseBadRequest(f"topics must name known topics: {', '.join(registry.topics())}")
     customer_id = request.customer_id
     events = list(OutboxEvent.objects.filter(customer_id=customer_id, seq__in=seqs).order_by("seq"))
     touched: dict[str, set[int]] = defaultdict(set)
@@ -74,7 +89,9 @@ def live_fragments(request: PortalRequest) -> HttpResponse:
     deleted: list[str] = []
     upserts: dict[str, Upsert] = {}
     for topic, ids in touched.items():
-        if topic not in ROW_TEMPLATES:
+        # Every page hears every topic (for toasts and the nav's counts), but only the page's
+        # own topics have lists to put rows in.
+        if topic not in ROW_TEMPLATES or topic not in page_topics:
             continue
         current = selectors.rows_by_id(topic, customer_id, ids)
         for object_id in sorted(ids):
@@ -88,10 +105,14 @@ def live_fragments(request: PortalRequest) -> HttpResponse:
             upsert = upserts.setdefault(list_id, Upsert(list_id, ROW_TEMPLATES[topic], descending))
             upsert.rows.append(row)
 
-    context = {
+    customer = selectors.customer(customer_id)
+    context: dict[str, Any] = {
         "deleted": deleted,
         "upserts": list(upserts.values()),
-        "toast": toasts.toast_for(events, own=own_changes.recalled(request)),
+        # The preferences as stored now: a save in any tab mutes the very next batch everywhere.
+        "toast": toasts.toast_for(
+            events, own=own_changes.recalled(request), muted=notifications.muted_topics(customer)
+        ),
         "seq": events[-1].seq if events else None,
     }
     if "messages" in touched:
@@ -101,7 +122,6 @@ def live_fragments(request: PortalRequest) -> HttpResponse:
     if "loyalty" in touched:
         context["points_balance"] = selectors.points_balance(customer_id)
     if "profile" in touched:
-        customer = selectors.customer(customer_id)
         # The profile page's forms too: its script merges them field by field, keeping what the
         # customer is editing (static/portal/portal.js, "live form merge").
         context.update(

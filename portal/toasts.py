@@ -1,8 +1,8 @@
 """Which changes deserve a toast, decided on the server (the seed's best practice 4).
 
 Only significant events toast: a job scheduled, rescheduled or changing status, an invoice
-arriving or paid or overdue, a message from staff, points earned, given as a bonus or
-redeemed by staff. Edits nobody needs to be interrupted for (a note, a read receipt, the
+arriving or paid or overdue, a message from the team, points earned, given as a bonus or
+redeemed in the office. Edits nobody needs to be interrupted for (a note, a read receipt, the
 customer's own message, redemption or profile edit) stay silent. Several changes of one record
 in a batch make one toast; several records changing together collapse into one "N updates"
 toast.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.urls import reverse
 from django.utils import formats
@@ -32,6 +32,9 @@ class Toast:
     message: str
     action_url: str = ""
     action_label: str = "View details"
+    # The record it is about (`jobs:17`): a newer toast with the same key replaces the older one
+    # on the page (static/portal/toasts.js). Empty for a toast about several records.
+    key: str = ""
 
 
 Own = Set[tuple[str, int]]
@@ -97,7 +100,12 @@ def _loyalty_toast(event: OutboxEvent) -> Toast:
     description = row.get("description") or ""
     url = _url("portal:loyalty", f"loyalty-{event.object_id}")
     if event.event == Event.LOYALTY_REDEEMED:
-        return Toast("loyalty", "Points redeemed", f"You redeemed {points} points.", url)
+        return Toast(
+            "loyalty",
+            "Points redeemed",
+            f"{points} points redeemed" + (f": {description}." if description else "."),
+            url,
+        )
     title = f"+{points} bonus points!" if event.event == Event.LOYALTY_BONUS else f"+{points} points!"
     return Toast("loyalty", title, description or "Points added to your balance.", url)
 
@@ -108,9 +116,14 @@ def significant(event: OutboxEvent, own: Own = frozenset()) -> Toast | None:
     `own` names the changes the customer made themselves (`portal.own_changes`): their page
     already shows them.
     """
-    name = event.event
     if (event.topic, event.object_id) in own:
         return None
+    toast = _significant(event)
+    return replace(toast, key=f"{event.topic}:{event.object_id}") if toast else None
+
+
+def _significant(event: OutboxEvent) -> Toast | None:
+    name = event.event
     if name in {
         Event.JOB_SCHEDULED,
         Event.JOB_RESCHEDULED,
@@ -133,9 +146,15 @@ def _completion_award(event: OutboxEvent, completed_jobs: set[int]) -> bool:
     return event.event == Event.LOYALTY_EARNED and (event.new or {}).get("job") in completed_jobs
 
 
-def toast_for(events: Iterable[OutboxEvent], own: Own = frozenset()) -> Toast | None:
-    """One toast for a batch of events (in seq order), or None if nothing significant happened."""
-    events = list(events)
+def toast_for(
+    events: Iterable[OutboxEvent], own: Own = frozenset(), muted: Set[str] = frozenset()
+) -> Toast | None:
+    """One toast for a batch of events (in seq order), or None if nothing significant happened.
+
+    `muted` names the topics the customer turned notifications off for
+    (`crm.notifications.muted_topics`): their changes never toast.
+    """
+    events = [event for event in events if event.topic not in muted]
     completed = {e.object_id for e in events if e.event == Event.JOB_COMPLETED}
     awards = {
         (e.new or {}).get("job"): abs(int((e.new or {}).get("points", 0)))
@@ -151,9 +170,7 @@ def toast_for(events: Iterable[OutboxEvent], own: Own = frozenset()) -> Toast | 
             continue
         if event.event == Event.JOB_COMPLETED and event.object_id in awards:
             points = awards[event.object_id]
-            toast = Toast(
-                toast.type, toast.title, f"{toast.message} You earned {points} points.", toast.action_url
-            )
+            toast = replace(toast, message=f"{toast.message} You earned {points} points.")
         by_record.setdefault((event.topic, event.object_id), []).append(toast)
     if not by_record:
         return None
@@ -171,4 +188,4 @@ def toast_for(events: Iterable[OutboxEvent], own: Own = frozenset()) -> Toast | 
 def _merged(toasts: list[Toast]) -> Toast:
     last = toasts[-1]
     messages = list(dict.fromkeys(toast.message for toast in toasts))
-    return Toast(last.type, last.title, " ".join(messages), last.action_url, last.action_label)
+    return replace(last, message=" ".join(messages))

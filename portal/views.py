@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from crm.rewards import POINT_VALUE
 from portal import selectors
 from portal.calendar import feed_urls
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
@@ -69,11 +70,17 @@ def render_page(
     with consistent_read(request.customer_id) as seq:
         context = load(request.customer_id, now)
         context["customer"] = selectors.customer(request.customer_id)
-        # The nav's unread badge, on every page (live only where the page has the messages topic).
+        # The nav's unread badge, on every page (live on every page: each hears every topic).
         context["nav_unread"] = (
             context["unread_count"]
             if "unread_count" in context
             else selectors.unread_count(request.customer_id)
+        )
+        # The points figure beside the nav's Loyalty link, on every page (live everywhere).
+        context["nav_points"] = (
+            context["points_balance"]
+            if "points_balance" in context
+            else selectors.points_balance(request.customer_id)
         )
     context.update(seq=seq, topics=" ".join(topics), page=page, now=now)
     return render(request, template, context)
@@ -235,6 +242,7 @@ def loyalty(request: PortalRequest) -> HttpResponse:
             "older": page["older"],
             "points_balance": balance,
             "form": RedeemForm.for_balance(balance),
+            "point_cents": int(POINT_VALUE * 100),
         }
 
     return render_page(request, "portal/loyalty.html", page="loyalty", topics=("loyalty",), load=load)

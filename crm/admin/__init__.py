@@ -25,6 +25,7 @@ from crm.selectors import with_points_balance
 
 # What the one-click customer action awards; any other amount goes through the points form.
 QUICK_BONUS_POINTS = 50
+QUICK_BONUS_DESCRIPTION = "A thank-you bonus"  # the customer reads it: their words, not ours
 
 admin.site.register(User, UserAdmin)
 
@@ -60,7 +61,7 @@ class CustomerAdmin(ServiceFormAdmin[Customer]):
             f"Award {QUICK_BONUS_POINTS} bonus points",
             f"{QUICK_BONUS_POINTS} bonus points awarded",
             lambda customer: services.award_points(
-                customer=customer, points=QUICK_BONUS_POINTS, bonus=True, description="Bonus from staff"
+                customer=customer, points=QUICK_BONUS_POINTS, bonus=True, description=QUICK_BONUS_DESCRIPTION
             ),
         ),
         points_form_action(

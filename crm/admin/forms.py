@@ -17,6 +17,7 @@ from django.db import models
 
 from crm import services
 from crm.admin.concurrency import SeenValuesForm, StaleEdit
+from crm.admin.preferences import PreferencesWidget
 from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message, User
 from crm.services import DomainError
 from crm.services.invoices import EDITABLE_FIELDS as INVOICE_FIELDS
@@ -59,6 +60,8 @@ class CustomerForm(ServiceForm[Customer]):
     class Meta:
         model = Customer
         fields = ("name", "email", "phone", "address", "preferences", "portal_user")
+        # Labelled checkboxes and a select, not raw JSON (still one JSON value underneath).
+        widgets = {"preferences": PreferencesWidget}
 
     def apply(self, *, user: User) -> Customer:
         data = self.cleaned_data

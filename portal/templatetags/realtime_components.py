@@ -113,14 +113,17 @@ def toast(
     message: str = "",
     action_url: str = "",
     action_label: str = "View details",
+    key: str = "",
 ) -> dict[str, Any]:
-    """One toast; put it in the page's `#toasts` region (the live endpoint does)."""
+    """One toast; put it in the page's `#toasts` region (the live endpoint does). A `key` names
+    the record it is about: a newer toast with the same key replaces it (static/portal/toasts.js)."""
     return {
         "type": _choice(type, TOAST_TYPES, "type"),
         "title": title,
         "message": message,
         "action_url": action_url,
         "action_label": action_label,
+        "key": key,
     }
 
 

@@ -9,6 +9,7 @@ import { clearErrors, showError } from "./form-errors.js";
 import { isDirty, mergeForm, parseForm, restore } from "./form-merge.js";
 import { socketDown, waitToSend } from "./offline.js";
 import { newKey } from "./outbox.js";
+import { confirmedRedeem } from "./redeem.js";
 import { showToast } from "./toasts.js";
 
 /** @typedef {{ok: true, [key: string]: any} | {ok: false, error: string, field?: string, unreachable?: boolean}} Answer */
@@ -89,7 +90,7 @@ const handlers = {
     const field = /** @type {HTMLTextAreaElement} */ (form.elements.namedItem("body"));
     const text = field.value.trim();
     if (!text) {
-      field.focus();
+      showError(form, form.dataset.errorBlank || "", "body"); // inline hint, nothing is sent
       return;
     }
     const data = new FormData(form); // before the field is cleared below
@@ -158,8 +159,10 @@ const handlers = {
       showError(form, message, "points");
       return;
     }
+    if (!confirmedRedeem(form, points)) return; // asks first; "Yes, redeem" submits again
     const before = document.getElementById("points-balance")?.textContent;
     setText("points-balance", String(Number(available) - points));
+    status(form, "");
     const result = await post(form);
     if (!result.ok) {
       if (before != null) setText("points-balance", before);
@@ -170,6 +173,7 @@ const handlers = {
     form.reset();
     setText("points-balance", String(result.balance));
     syncRedeemMax();
+    status(form, result.notice); // what they got, and what is left
   },
 
   async "update-contact"(form) {

@@ -1,7 +1,10 @@
 // @ts-check
 // Toasts in the page's #toasts region: each dismisses itself after 6 s, pausing while it is
-// hovered or focused, and at most four stay. Their words come from the server (live fragments,
+// hovered or focused, at most four stay, and a newer toast about the same record replaces the
+// older one. Their words come from the server (live fragments,
 // flash messages) or, for a refused action, from `showToast` over the page's #toast-template.
+
+import { staleToasts } from "./toast-keys.js";
 
 const TOAST_MS = 6000;
 const MAX_TOASTS = 4;
@@ -41,7 +44,14 @@ function arm(toast) {
 
 /** @param {HTMLElement} region */
 function armAll(region) {
-  const toasts = /** @type {Toast[]} */ ([...region.querySelectorAll(".toast")]);
+  let toasts = /** @type {Toast[]} */ ([...region.querySelectorAll(".toast:not(.toast--leaving)")]);
+  // A newer toast about the same record replaces the older one at once (toast-keys.js).
+  const stale = staleToasts(toasts);
+  for (const toast of stale) {
+    clearTimeout(toast._timer);
+    toast.remove();
+  }
+  toasts = toasts.filter((toast) => !stale.includes(toast));
   toasts.forEach(arm);
   toasts.slice(0, Math.max(0, toasts.length - MAX_TOASTS)).forEach(dismiss);
 }

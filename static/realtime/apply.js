@@ -17,6 +17,7 @@ import { Timers } from "./timers.js";
  * @property {import("./lists.js").Htmx} htmx
  * @property {Document} document
  * @property {string} liveUrl
+ * @property {() => string[]} [pageTopics] the topics whose rows the page shows (the others only toast and count)
  * @property {() => string} pageUrl the page's own URL, fetched again on `resync`
  * @property {(html: string) => Document} parseHtml
  * @property {(seqs: number[]) => void} onApplied a batch is on the page
@@ -35,6 +36,7 @@ export class ChangeApplier {
     this.htmx = options.htmx;
     this.document = options.document;
     this.liveUrl = options.liveUrl;
+    this.pageTopics = options.pageTopics;
     this.pageUrl = options.pageUrl;
     this.parseHtml = options.parseHtml;
     this.onApplied = options.onApplied;
@@ -67,7 +69,9 @@ export class ChangeApplier {
     this.inflight = true;
     const seqs = this.cursor.batch();
     try {
-      const response = await this.http.post(this.liveUrl, new URLSearchParams({ seqs: seqs.join(",") }));
+      const form = new URLSearchParams({ seqs: seqs.join(",") });
+      if (this.pageTopics) form.set("topics", this.pageTopics().join(" "));
+      const response = await this.http.post(this.liveUrl, form);
       if (this.http.ended(response)) {
         this.onSessionEnded();
         return;

@@ -86,6 +86,7 @@ export class RealtimeClient {
       htmx: options.htmx,
       document,
       liveUrl: page.liveUrl,
+      pageTopics: () => [...this.topics.page],
       pageUrl: () => this.location.href,
       parseHtml: options.parseHtml,
       onApplied: (seqs) => this.#applied(seqs),
@@ -234,7 +235,7 @@ export class RealtimeClient {
     this.latestUpdate = frame;
     this.listeners.notify(frame);
     this.emit("portal:change", frame);
-    if (!this.topics.isPageTopic(frame.topic)) this.cursor.pass(frame.seq);
+    if (!this.topics.wanted.has(frame.topic)) this.cursor.pass(frame.seq);
     else if (this.cursor.receive(frame.seq)) this.applier.schedule();
   }
 

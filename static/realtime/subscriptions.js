@@ -1,6 +1,7 @@
 // @ts-check
-// Which topics this page's socket carries: the page's own (body[data-topics]), those scripts
-// added with `portalRealtime.subscribe()`, which of them the server confirmed, and which topics
+// Which topics this page's socket carries: every topic the server knows (for notifications), of
+// which the page's own (body[data-topics]) get rows, those scripts added with
+// `portalRealtime.subscribe()`, which of them the server confirmed, and which topics
 // the server knows at all (its `hello` says; until then a script's topic is taken provisionally).
 
 /** @typedef {import("./frames.js").Topic} Topic */
@@ -11,6 +12,8 @@ export class Subscriptions {
   constructor(pageTopics) {
     this.page = new Set(pageTopics);
     this.wanted = new Set(pageTopics);
+    /** @type {Set<Topic>} every topic the server knows: each page hears them all for notifications */
+    this.notify = new Set();
     /** @type {Set<Topic>} what the server's last `subscribed` listed on this socket */
     this.confirmed = new Set();
     /** @type {Set<Topic> | null} the server's topics, from `hello`; null before the first */
@@ -51,7 +54,7 @@ export class Subscriptions {
    * @returns {boolean} true when the socket should stop carrying it (send an `unsubscribe`)
    */
   release(topic) {
-    if (this.page.has(topic) || !this.wanted.has(topic)) return false;
+    if (this.page.has(topic) || this.notify.has(topic) || !this.wanted.has(topic)) return false;
     this.wanted.delete(topic);
     return true;
   }
@@ -71,6 +74,10 @@ export class Subscriptions {
       this.wanted.delete(topic);
       this.page.delete(topic);
     }
+    // Toasts, the nav's unread count and points follow every topic on every page; the live
+    // endpoint renders rows for the page's own topics only.
+    this.notify = known;
+    this.wanted = new Set(known); // in the server's order
     return unknown;
   }
 

@@ -258,3 +258,31 @@ def test_a_superuser_creates_portal_logins(client, django_user_model):
     data = {"username": "carol", "password1": password, "password2": password, "usable_password": "true"}
     assert client.post(reverse("admin:crm_user_add"), data).status_code == 302
     assert django_user_model.objects.get(username="carol").check_password(password)
+
+
+def test_customer_preferences_are_labelled_checkboxes_not_json(staff_client, customer):
+    page = url("customer", "change", customer.pk)
+    html = staff_client.get(page).content.decode()
+    for flag, label in (
+        ("notify_appointments", "Notify about appointment updates"),
+        ("notify_loyalty", "Notify about loyalty points"),
+    ):
+        assert f'<input type="checkbox" name="preferences_{flag}" id="id_preferences_{flag}" checked>' in html
+        assert f'<label class="vCheckboxLabel" for="id_preferences_{flag}">{label}</label>' in html
+    assert '<select name="preferences_contact_channel"' in html
+    assert "<textarea" not in html.split('id="id_preferences"')[1].split("</fieldset>")[0]
+
+    # Unticking one box saves that switch off and leaves the others on.
+    data = change_form_data(staff_client.get(page))
+    del data["preferences"]  # a browser posts the controls, as drawn, with one box unticked
+    data.update(
+        preferences_contact_channel="sms",
+        preferences_notify_appointments="on",
+        preferences_notify_invoices="on",
+        preferences_notify_messages="on",
+    )
+    assert staff_client.post(page, data).status_code == 302
+    customer.refresh_from_db()
+    assert customer.preferences["notify_loyalty"] is False
+    assert customer.preferences["notify_appointments"] is True
+    assert customer.preferences["contact_channel"] == "sms"

@@ -85,28 +85,29 @@ describe("subscribe(topic, handler)", () => {
     assert.equal(page.log.errors[0][1].message, "boom");
   });
 
-  test("a topic the page does not show is added to the socket from now, and removed after its last handler", () => {
+  test("after hello the socket carries every topic: a script's handler adds or removes none", () => {
     const page = livePage();
-    const stopFirst = page.api.subscribe("loyalty", {});
-    const stopSecond = page.api.subscribe("loyalty", {});
-    assert.deepEqual(page.ws.framesOf("subscribe").at(-1), { type: "subscribe", topics: ["loyalty"] });
-    assert.equal(page.ws.framesOf("subscribe").length, 2, "one subscribe for two handlers");
-    assert.deepEqual(page.api.topics, ["jobs", "messages", "loyalty"]);
-    assert.equal(page.api.activeSubscriptions, 2, "loyalty waits for the server's subscribed");
-    page.ws.receive({ type: "subscribed", topics: ["jobs", "messages", "loyalty"], seq: 0 });
-    assert.equal(page.api.activeSubscriptions, 3);
-    stopFirst();
-    assert.equal(page.ws.framesOf("unsubscribe").length, 0);
-    stopSecond();
-    assert.deepEqual(page.ws.framesOf("unsubscribe"), [{ type: "unsubscribe", topics: ["loyalty"] }]);
-    assert.deepEqual(page.api.topics, ["jobs", "messages"]);
+    assert.deepEqual(page.ws.framesOf("subscribe"), [{ type: "subscribe", topics: TOPICS, since: 40 }]);
+    const stop = page.api.subscribe("loyalty", {});
+    assert.equal(page.ws.framesOf("subscribe").length, 1, "loyalty is on the socket already");
+    assert.deepEqual(page.api.topics, TOPICS);
+    page.ws.receive({ type: "subscribed", topics: TOPICS, seq: 0 });
+    assert.equal(page.api.activeSubscriptions, 5);
+    stop();
+    assert.equal(page.ws.framesOf("unsubscribe").length, 0, "the page's notifications still need it");
+    assert.deepEqual(page.api.topics, TOPICS);
   });
 
-  test("a page topic stays on the socket when a script's handler goes", () => {
+  test("a topic the page does not show is applied too: the live endpoint is told the page's own topics", async () => {
     const page = livePage();
-    page.api.subscribe("jobs", {})();
-    assert.equal(page.ws.framesOf("unsubscribe").length, 0);
-    assert.deepEqual(page.api.topics, ["jobs", "messages"]);
+    page.ws.receive(change(41, "loyalty", "insert", { event: "loyalty.bonus" }));
+    page.clock.advance(100);
+    await settle();
+    const [post] = page.http.posts();
+    const form = new URLSearchParams(post.body);
+    assert.equal(form.get("seqs"), "41");
+    assert.equal(form.get("topics"), "jobs messages");
+    assert.equal(page.api.lastSeq, 41);
   });
 });
 
@@ -118,7 +119,7 @@ describe("topics come from the server's hello", () => {
     page2.client.start();
     page2.sockets.last.accept({ topics: [...TOPICS, "reviews"] });
     page2.api.subscribe("reviews", {}); // a topic the server added: no client change needed
-    assert.deepEqual(page2.sockets.last.framesOf("subscribe").at(-1), { type: "subscribe", topics: ["reviews"] });
+    assert.deepEqual(page2.sockets.last.framesOf("subscribe"), [{ type: "subscribe", topics: [...TOPICS, "reviews"], since: 40 }]);
   });
 
   test("before hello any topic is taken; hello drops an unknown one with a console error", () => {
@@ -131,8 +132,8 @@ describe("topics come from the server's hello", () => {
     const ws = page.sockets.last;
     assert.equal(ws.sent.length, 0, "nothing is sent before hello");
     ws.accept();
-    assert.deepEqual(ws.framesOf("subscribe"), [{ type: "subscribe", topics: ["jobs", "messages", "loyalty"], since: 40 }]);
-    assert.deepEqual(page.api.topics, ["jobs", "messages", "loyalty"]);
+    assert.deepEqual(ws.framesOf("subscribe"), [{ type: "subscribe", topics: TOPICS, since: 40 }]);
+    assert.deepEqual(page.api.topics, TOPICS);
     assert.equal(page.log.errors.length, 1);
     assert.match(page.log.errors[0][0], /unknown topic reviews dropped/);
     ws.receive(change(41, "reviews"));

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { ResumeCursor } from "../../static/realtime/cursor.js";
-import { change, postedSeqs, response, settle } from "./fakes.mjs";
+import { change, postedSeqs, response, settle, TOPICS } from "./fakes.mjs";
 import { portalPage } from "./portal-page.mjs";
 
 describe("ResumeCursor", () => {
@@ -56,11 +56,11 @@ function live(page) {
 }
 
 describe("the client resumes", () => {
-  test("the first subscribe asks for every page topic since the page's seq", () => {
+  test("the first subscribe asks for every topic the server knows (the page's get rows, all notify) since the page's seq", () => {
     const page = portalPage({ seq: 40 });
     page.client.start();
     const ws = live(page);
-    assert.deepEqual(ws.framesOf("subscribe"), [{ type: "subscribe", topics: ["jobs", "messages"], since: 40 }]);
+    assert.deepEqual(ws.framesOf("subscribe"), [{ type: "subscribe", topics: TOPICS, since: 40 }]);
     assert.equal(page.api.state, "live");
   });
 
@@ -137,7 +137,7 @@ describe("the client resumes", () => {
     page.client.connection.show();
     const back = page.sockets.last.accept();
     assert.equal(page.sockets.opened.length, 2);
-    assert.deepEqual(back.framesOf("subscribe"), [{ type: "subscribe", topics: ["jobs", "messages"], since: 41 }]);
+    assert.deepEqual(back.framesOf("subscribe"), [{ type: "subscribe", topics: TOPICS, since: 41 }]);
     back.receive(change(42)); // missed while hidden
     back.receive(change(43));
     back.receive({ type: "subscribed", topics: ["jobs", "messages"], seq: 43 });
@@ -163,7 +163,7 @@ describe("the client resumes", () => {
     assert.equal(page.htmx.swaps[0].target, page.doc.getElementById("main"));
     assert.equal(page.api.lastSeq, 50);
     assert.equal(page.doc.body.dataset.seq, "50");
-    assert.deepEqual(ws.framesOf("subscribe").at(-1), { type: "subscribe", topics: ["jobs", "messages"], since: 50 });
+    assert.deepEqual(ws.framesOf("subscribe").at(-1), { type: "subscribe", topics: TOPICS, since: 50 });
 
     for (const seq of [4, 49, 50, 51]) ws.receive(change(seq));
     page.clock.advance(100);

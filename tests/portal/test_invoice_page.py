@@ -103,8 +103,8 @@ def test_the_invoice_page_query_count(client_for, alice, job_invoice, django_ass
     url = reverse("portal:invoice", args=[job_invoice.pk])
     client.get(url)
     # session, user, customer id; the consistent read's SAVEPOINT (in the test's transaction),
-    # seq, the invoice with its job, the customer, the nav's unread count, RELEASE.
-    with django_assert_num_queries(9):
+    # seq, the invoice with its job, the customer, the nav's unread count and points, RELEASE.
+    with django_assert_num_queries(10):
         assert client.get(url).status_code == 200
 
 
