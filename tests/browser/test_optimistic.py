@@ -74,6 +74,7 @@ def test_a_stale_balance_refused_by_the_server_rolls_back_with_errors(portal, al
     form = page.locator("#redeem-form")
     form.locator('input[name="points"]').fill("100")
     form.locator('[type="submit"]').click()
+    form.locator("[data-confirm-yes]").click()
 
     toast = page.locator("#toasts .toast[data-toast-error]")
     expect(toast).to_have_count(1)
@@ -97,6 +98,7 @@ def test_accepted_redemption_stays_and_does_not_toast_but_staffs_does(portal, al
     form = page.locator("#redeem-form")
     form.locator('input[name="points"]').fill("100")
     form.locator('[type="submit"]').click()
+    form.locator("[data-confirm-yes]").click()  # redeeming asks first
 
     redeemed = wait_for(
         lambda: LoyaltyTransaction.objects.filter(kind=LoyaltyTransaction.Kind.REDEEMED).first(),
