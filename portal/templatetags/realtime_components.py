@@ -133,8 +133,12 @@ def multi_subscription_status(
     states: dict[str, str] | None = None,
     static: bool = False,
     element_id: str = "subscription-status",
+    compact: bool = False,
 ) -> dict[str, Any]:
     """Each topic of the registry with its state, and "N/5 active".
+
+    `compact` folds it into one line ("Live updates · 5/5 active") that expands to the list
+    (a `<details>`), for a page whose header badge already shows the connection.
 
     `topics` are the ones this page subscribes to (a space-separated string or a list); the
     others show "Not on this page". `states` (topic -> state) is for the components demo.
@@ -155,5 +159,6 @@ def multi_subscription_status(
         "total": len(rows),
         "static": static,
         "element_id": element_id,
+        "compact": compact,
         "texts": SUBSCRIPTION_TEXTS.items(),
     }

@@ -65,6 +65,7 @@ export function renderStatus(root, view) {
       setText(item.querySelector("[data-subscription-state]"), list.dataset[`text${capitalised(topicState)}`] || topicState);
     }
     setText(list.querySelector("[data-active-count]"), String(active));
+    list.dataset.state = state; // the compact form's one dot
   }
 }
 

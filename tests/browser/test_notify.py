@@ -164,3 +164,41 @@ def test_another_customer_never_sees_any_of_it(portal, alice, make_customer):
     expect(bob_page.locator("#nav-points")).to_contain_text("0")
     expect(bob_page.locator("#nav-unread-count")).to_contain_text("1")
     expect(bob_page.locator("body")).not_to_contain_text("Alice")
+
+
+PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True}
+NAV_PAGES = (
+    ("Overview", "/portal/"),
+    ("Appointments", "/portal/appointments/"),
+    ("Invoices", "/portal/invoices/"),
+    ("Messages", "/portal/messages/"),
+    ("Loyalty", "/portal/loyalty/"),
+    ("Profile", "/portal/profile/"),
+)
+NO_SIDEWAYS = "[document.documentElement.scrollWidth, innerWidth]"
+
+
+@pytest.mark.parametrize("width", [360, 375])
+def test_every_page_is_one_tap_away_on_a_phone_without_sideways_scrolling(portal, alice, width):
+    services.post_message(customer=alice, body="Unread, so the tab shows its count", author=None)
+    services.award_points(customer=alice, points=1250, description="Welcome", bonus=True)
+    sent_invoice(alice, "1234.50")
+    page = portal(alice.portal_user, **{**PHONE, "viewport": {"width": width, "height": 812}})
+    nav = page.get_by_role("navigation", name="Portal")
+    for name, path in NAV_PAGES:
+        link = nav.get_by_role("link", name=name)
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (name, box)
+        assert box["y"] + box["height"] <= 812, f"{name} is below the screen: {box}"
+        link.click()
+        page.wait_for_url(f"**{path}")
+        wait_live(page)
+        expect(nav.get_by_role("link", name=name)).to_have_attribute("aria-current", "page")
+        assert page.evaluate(NO_SIDEWAYS) == [width, width], path
+    # The counts ride on the tabs, and the tab bar never covers the page's last words.
+    expect(page.locator("#nav-unread-count")).to_be_visible()
+    expect(page.locator("#nav-points")).to_have_text("1250 points")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    footer = page.locator(".site-footer").bounding_box()
+    assert footer["y"] + footer["height"] <= page.locator(".site-nav").bounding_box()["y"] + 1

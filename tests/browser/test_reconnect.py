@@ -29,9 +29,7 @@ def test_badge_shows_reconnecting_then_live_and_the_missed_change_arrives(
 
     dedicated_server.stop()
     expect(badge(page)).to_have_attribute("data-state", "reconnecting")
-    expect(page.locator('[data-connection-status][data-variant="compact"]')).to_have_attribute(
-        "data-state", "reconnecting"
-    )
+    expect(subscriptions).to_have_attribute("data-state", "reconnecting")
     expect(subscriptions).to_contain_text("0/5 active")
 
     # Committed while nothing serves the socket: it is in the outbox, and in no frame yet.

@@ -37,6 +37,7 @@ IMAGES = {
     "page-dashboard.png",
     "page-dashboard-phone.png",
     *(f"page-{name}.png" for name in PAGES),
+    *(f"page-{name}-phone.png" for name in PAGES),
     *(f"connection-status-{variant}-{state}.png" for variant in VARIANTS for state in STATES),
     *(f"toast-{kind}.png" for kind in TOAST_KINDS),
     *(f"multi-subscription-status-{name}.png" for name in SUBSCRIPTION_DEMOS),
@@ -74,6 +75,17 @@ def test_seeded_portal_pages(new_page, screenshot_dir):
     errors += watch_for_errors(phone)
     log_in_to_portal(phone, "alice", "alice-demo")
     phone.screenshot(path=screenshot_dir / "page-dashboard-phone.png")  # the first screen
+    assert phone.evaluate("[document.documentElement.scrollWidth, innerWidth]") == [390, 390]
+    for name in PAGES:
+        phone.goto(f"/portal/{name}/")
+        expect(badge(phone)).to_have_attribute("data-state", "live")
+        phone.screenshot(path=screenshot_dir / f"page-{name}-phone.png")
+        assert phone.evaluate("[document.documentElement.scrollWidth, innerWidth]") == [390, 390], name
+    # At 1280 px an invoice number never breaks in the middle (the dashboard's narrow card).
+    page.goto("/portal/")
+    for number in page.locator("#invoice-list .row-title .nowrap").all():
+        assert number.evaluate("el => el.getClientRects().length") == 1
+        assert number.bounding_box()["height"] < 30
     assert errors == []
 
 
@@ -117,6 +129,7 @@ def test_a_toast_of_each_type(portal, make_customer, screenshot_dir):
     services.adjust_points(customer=alice, points=-100, description="Correction")
     page.locator('#redeem-form input[name="points"]').fill("100")
     page.locator('#redeem-form [type="submit"]').click()
+    page.locator("#redeem-form [data-confirm-yes]").click()  # redeeming asks first
     shoot("info", "Points not redeemed", "#toasts .toast[data-toast-error]", name="error")
 
 

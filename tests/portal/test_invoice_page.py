@@ -114,7 +114,7 @@ def test_every_invoice_row_links_to_its_page_on_the_page_and_when_live(client_fo
         f'<a class="row-link" href="{reverse("portal:invoice", args=[job_invoice.pk])}" data-link="document">'
     )
     html = client.get(reverse("portal:invoices")).content.decode()
-    assert link + f"Invoice {job_invoice.number}</a>" in html
+    assert link + f'Invoice <span class="nowrap">{job_invoice.number}</span></a>' in html
     before = (
         OutboxEvent.objects.filter(customer_id=alice.pk).order_by("-seq").values_list("seq", flat=True)[0]
     )
