@@ -131,3 +131,13 @@ def test_staff_redemption_and_bonus_toasts_use_customer_words(client_for, alice)
     html = live(client, seqs_of(alice, before)).content.decode()
     assert "+50 bonus points!" in html and "A thank-you bonus" in html
     assert "staff" not in html.lower()
+
+
+@pytest.mark.parametrize("name", ["dashboard", "appointments", "invoices", "messages", "loyalty", "profile"])
+def test_every_page_shows_the_unread_count_and_points_in_the_nav(client_for, alice, name):
+    html = client_for(alice).get(reverse(f"portal:{name}")).content.decode()
+    assert '<span id="nav-points" class="nav-points">120<span class="visually-hidden"> points</span>' in html
+    assert '<span id="nav-unread-count" class="nav-count">1<' in html
+    assert 'id="realtime-state" hidden data-unread="1" data-points="120"' in html
+    # Each tab has its full name for screen readers and a short one (hidden from them) for phones.
+    assert html.count('class="nav-label"') == 6 and html.count('class="nav-short" aria-hidden="true"') == 6
