@@ -71,6 +71,18 @@ function status(form, text) {
   if (el) el.textContent = text;
 }
 
+/**
+ * The points on the page: the balance (if the page has one) and the nav's figure, whose
+ * visually hidden " points" stays.
+ * @param {string} value
+ */
+function setPoints(value) {
+  setText("points-balance", value);
+  const nav = document.getElementById("nav-points");
+  if (nav?.firstChild?.nodeType === Node.TEXT_NODE) nav.firstChild.nodeValue = value;
+  if (nav) nav.hidden = Number(value) === 0;
+}
+
 /** @returns {number | null} the points balance the page shows */
 function balance() {
   const value = Number(document.getElementById("points-balance")?.textContent);
@@ -161,17 +173,17 @@ const handlers = {
     }
     if (!confirmedRedeem(form, points)) return; // asks first; "Yes, redeem" submits again
     const before = document.getElementById("points-balance")?.textContent;
-    setText("points-balance", String(Number(available) - points));
+    setPoints(String(Number(available) - points));
     status(form, "");
     const result = await post(form);
     if (!result.ok) {
-      if (before != null) setText("points-balance", before);
+      if (before != null) setPoints(before);
       syncRedeemMax();
       refused(form, "Points not redeemed", result);
       return;
     }
     form.reset();
-    setText("points-balance", String(result.balance));
+    setPoints(String(result.balance));
     syncRedeemMax();
     status(form, result.notice); // what they got, and what is left
   },

@@ -126,6 +126,7 @@ def test_redeeming_asks_first_says_what_it_gives_and_confirms(portal, alice):
     )
     expect(question).to_be_hidden()
     expect(page.locator("#points-balance")).to_have_text("0")
+    expect(page.locator("#nav-points")).to_be_hidden()  # no "0" pill in the nav
     expect(page.locator("#loyalty-list")).to_contain_text("$15.00 off your next appointment")
     assert LoyaltyTransaction.objects.filter(kind="redeemed").count() == 1
 
@@ -162,6 +163,7 @@ def test_another_customer_never_sees_any_of_it(portal, alice, make_customer):
     expect(toasts(bob_page, "message")).to_contain_text("Only for Bob")
     expect(toasts(bob_page)).to_have_count(1)
     expect(bob_page.locator("#nav-points")).to_contain_text("0")
+    expect(bob_page.locator("#nav-points")).to_be_hidden()
     expect(bob_page.locator("#nav-unread-count")).to_contain_text("1")
     expect(bob_page.locator("body")).not_to_contain_text("Alice")
 
@@ -185,6 +187,11 @@ def test_every_page_is_one_tap_away_on_a_phone_without_sideways_scrolling(portal
     sent_invoice(alice, "1234.50")
     page = portal(alice.portal_user, **{**PHONE, "viewport": {"width": width, "height": 812}})
     nav = page.get_by_role("navigation", name="Portal")
+    cut = page.evaluate(
+        "[...document.querySelectorAll('.site-nav .nav-short')]"
+        ".filter((el) => el.scrollWidth > el.clientWidth).map((el) => el.textContent)"
+    )
+    assert cut == [], f"tab labels cut short at {width} px: {cut}"
     for name, path in NAV_PAGES:
         link = nav.get_by_role("link", name=name)
         expect(link).to_be_visible()
