@@ -160,5 +160,10 @@ def multi_subscription_status(
         "static": static,
         "element_id": element_id,
         "compact": compact,
+        # The folded form's one dot until the client takes over: the first topic not live.
+        "state": next(
+            (row["state"] for row in rows if row["state"] not in ("live", "inactive")),
+            "live" if any(row["state"] == "live" for row in rows) else "connecting",
+        ),
         "texts": SUBSCRIPTION_TEXTS.items(),
     }

@@ -30,7 +30,7 @@ PAGES = ("appointments", "invoices", "messages", "loyalty", "profile")
 VARIANTS = ("default", "compact", "badge")
 STATES = ("connecting", "live", "reconnecting", "offline", "error")
 TOAST_KINDS = ("job", "invoice", "message", "loyalty", "info", "error")
-SUBSCRIPTION_DEMOS = ("all", "mixed", "page")
+SUBSCRIPTION_DEMOS = ("all", "mixed", "page", "compact")
 
 # Every image this module writes: the names docs/components.md references.
 IMAGES = {
@@ -179,6 +179,11 @@ def test_component_gallery(new_page, staff_user, screenshot_dir):
     expect(page.locator('#demo-subs-mixed [data-topic="messages"]')).to_have_attribute(
         "data-state", "connecting"
     )
+    compact = page.locator("#demo-subs-compact details")
+    expect(compact).to_contain_text("5/5 active")
+    expect(compact.locator(".subs-list")).to_be_hidden()  # folded until opened
+    compact.locator("summary").click()
+    expect(compact.locator(".subs-list")).to_be_visible()
     for name in SUBSCRIPTION_DEMOS:
         page.locator(f"#demo-subs-{name}").screenshot(
             path=screenshot_dir / f"multi-subscription-status-{name}.png"

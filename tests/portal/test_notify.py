@@ -141,3 +141,12 @@ def test_every_page_shows_the_unread_count_and_points_in_the_nav(client_for, ali
     assert 'id="realtime-state" hidden data-unread="1" data-points="120"' in html
     # Each tab has its full name for screen readers and a short one (hidden from them) for phones.
     assert html.count('class="nav-label"') == 6 and html.count('class="nav-short" aria-hidden="true"') == 6
+
+
+def test_the_dashboard_shows_the_connection_once_with_the_subscriptions_folded(client_for, alice):
+    html = client_for(alice).get(reverse("portal:dashboard")).content.decode()
+    # The header's badge, and no other connection status component.
+    assert html.count("data-connection-status") == 1 and 'data-variant="badge"' in html
+    assert '<details class="subs subs--compact" id="subscription-status" data-state="connecting"' in html
+    assert "<summary" in html and "/5 active" in html
+    assert html.count('class="subs-item"') == 5
