@@ -122,10 +122,12 @@ def live_fragments(request: PortalRequest) -> HttpResponse:
     if "loyalty" in touched:
         context["points_balance"] = selectors.points_balance(customer_id)
     if "profile" in touched:
+        context["customer"] = customer  # the header's name, on every page
+    if "profile" in touched and "profile" in page_topics:
         # The profile page's forms too: its script merges them field by field, keeping what the
         # customer is editing (static/portal/portal.js, "live form merge").
         context.update(
-            customer=customer,
+            profile_page=True,
             contact_form=ContactForm.for_customer(customer),
             preferences_form=PreferencesForm.for_customer(customer),
         )

@@ -150,3 +150,15 @@ def test_the_dashboard_shows_the_connection_once_with_the_subscriptions_folded(c
     assert '<details class="subs subs--compact" id="subscription-status" data-state="connecting"' in html
     assert "<summary" in html and "/5 active" in html
     assert html.count('class="subs-item"') == 5
+
+
+def test_a_profile_change_renames_the_header_everywhere_but_redraws_forms_only_where_shown(client_for, alice):
+    client = client_for(alice)
+    before = last_seq(alice)
+    services.update_contact_details(customer=alice, name="Alice Newname")
+    elsewhere = live(client, seqs_of(alice, before), topics="jobs").content.decode()
+    assert 'id="header-customer-name"' in elsewhere and "Alice Newname" in elsewhere
+    assert 'id="profile-form"' not in elsewhere and 'id="preferences-form"' not in elsewhere
+    profile = live(client, seqs_of(alice, before), topics="profile").content.decode()
+    assert 'id="profile-form"' in profile and 'id="preferences-form"' in profile
+    assert 'id="greeting-name"' in profile
