@@ -31,8 +31,9 @@ function panel(form) {
 export function confirmedRedeem(form, points) {
   const box = panel(form);
   if (!box) return true; // a page without the question: post as before
-  if (form.dataset.confirmed === String(points)) {
-    delete form.dataset.confirmed;
+  const confirmed = form.dataset.confirmed === String(points);
+  delete form.dataset.confirmed; // a yes counts for one submit only
+  if (confirmed) {
     box.hidden = true;
     return true;
   }

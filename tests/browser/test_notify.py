@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from crm import services
 from crm.models import LoyaltyTransaction, Message
 from tests.browser.data import schedule, sent_invoice
-from tests.browser.pages import toasts, wait_live, watch_for_errors
+from tests.browser.pages import Deadline, toasts, wait_live, watch_for_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,10 @@ def test_a_message_toasts_and_counts_on_the_appointments_page(portal, alice):
     expect(page.locator("#nav-unread-count")).to_be_hidden()
 
     services.post_message(customer=alice, body="Your technician is running 10 minutes late", author=None)
-    expect(toasts(page, "message")).to_have_count(1)
+    deadline = Deadline("message toast and nav count on the appointments page (service call)")
+    expect(page.locator("#nav-unread-count")).to_be_visible(timeout=deadline.ms())
+    expect(toasts(page, "message")).to_have_count(1, timeout=deadline.ms())
+    deadline.done()
     expect(toasts(page, "message")).to_contain_text("Your technician is running 10 minutes late")
     expect(page.locator("#nav-unread-count")).to_be_visible()
     expect(page.locator("#nav-unread-count")).to_contain_text("1")

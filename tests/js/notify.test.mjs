@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { confirmationText } from "../../static/portal/redeem.js";
+import { confirmationText, confirmedRedeem } from "../../static/portal/redeem.js";
 import { staleToasts } from "../../static/portal/toast-keys.js";
 import { Subscriptions } from "../../static/realtime/subscriptions.js";
 import { TOPICS } from "./fakes.mjs";
@@ -46,4 +46,28 @@ test("after hello every known topic is carried; the page keeps its own for rows,
   topics.confirm(TOPICS);
   assert.equal(topics.active("live"), 5);
   assert.equal(topics.stateOf("loyalty", "live"), "live");
+});
+
+test("the first submit only asks; the submit after Yes for the same points posts", () => {
+  const question = { textContent: "" };
+  let focused = 0;
+  const yes = { focus: () => focused++ };
+  const box = { hidden: true, querySelector: (sel) => (sel === "[data-confirm-question]" ? question : yes) };
+  const form = {
+    dataset: { confirmText: "Redeem {points} points for ${amount} off your next appointment?", pointCents: "10" },
+    querySelector: (sel) => (sel === "[data-redeem-confirm]" ? box : null),
+  };
+  assert.equal(confirmedRedeem(/** @type {any} */ (form), 200), false, "asks first");
+  assert.equal(box.hidden, false);
+  assert.equal(question.textContent, "Redeem 200 points for $20.00 off your next appointment?");
+  assert.equal(focused, 1, "the focus goes to Yes");
+  form.dataset.confirmed = "200"; // what "Yes, redeem" sets before submitting again
+  assert.equal(confirmedRedeem(/** @type {any} */ (form), 200), true);
+  assert.equal(box.hidden, true);
+  assert.equal(form.dataset.confirmed, undefined, "a yes counts once");
+  form.dataset.confirmed = "200";
+  assert.equal(confirmedRedeem(/** @type {any} */ (form), 300), false, "other points ask again");
+  assert.equal(form.dataset.confirmed, undefined, "and the stale yes is gone");
+  const bare = { dataset: {}, querySelector: () => null };
+  assert.equal(confirmedRedeem(/** @type {any} */ (bare), 5), true, "a form without the question posts");
 });
