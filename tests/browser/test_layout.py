@@ -66,7 +66,7 @@ def test_the_header_holds_still_through_every_connection_state(new_page, make_cu
 
 def test_one_announcement_per_state_change_and_none_per_tick(new_page, make_customer):
     alice = make_customer("Alice Example", login="alice")
-    page, switch = open_with_switch(new_page, alice.portal_user)  # the dashboard: three components
+    page, switch = open_with_switch(new_page, alice.portal_user)  # the dashboard: badge and folded status
     regions = page.evaluate(RECORD_ANNOUNCEMENTS)
     assert "realtime-announcer" in regions
     assert page.locator("[data-connection-status][role], [data-connection-status] [aria-live]").count() == 0
