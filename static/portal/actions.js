@@ -6,6 +6,7 @@
 
 import { loginPageFor, portalHttp } from "../realtime/http.js";
 import { clearErrors, showError } from "./form-errors.js";
+import { setNavUnread, setPoints } from "./counts.js";
 import { isDirty, mergeForm, parseForm, restore } from "./form-merge.js";
 import { socketDown, waitToSend } from "./offline.js";
 import { newKey } from "./outbox.js";
@@ -71,18 +72,6 @@ function status(form, text) {
   if (el) el.textContent = text;
 }
 
-/**
- * The points on the page: the balance (if the page has one) and the nav's figure, whose
- * visually hidden " points" stays.
- * @param {string} value
- */
-function setPoints(value) {
-  setText("points-balance", value);
-  const nav = document.getElementById("nav-points");
-  if (nav?.firstChild?.nodeType === Node.TEXT_NODE) nav.firstChild.nodeValue = value;
-  if (nav) nav.hidden = Number(value) === 0;
-}
-
 /** @returns {number | null} the points balance the page shows */
 function balance() {
   const value = Number(document.getElementById("points-balance")?.textContent);
@@ -142,6 +131,9 @@ const handlers = {
     row?.classList.remove("message--unread");
     form.hidden = true;
     if (count) count.textContent = String(Math.max(0, Number(count.textContent) - 1));
+    const nav = document.getElementById("nav-unread-count");
+    const navBefore = nav?.firstChild?.nodeValue;
+    if (navBefore != null) setNavUnread(nav, Math.max(0, Number(navBefore) - 1));
     const result = await post(form);
     if (!result.ok && result.unreachable) {
       // Put back as it was, then keep it for later (which takes it off again, once).
@@ -152,6 +144,7 @@ const handlers = {
     if (!result.ok) {
       form.hidden = false;
       if (count && before != null) count.textContent = before;
+      if (navBefore != null) setNavUnread(nav, Number(navBefore));
       showToast({ type: "info", title: "Could not mark as read", message: result.error, error: true });
     }
   },

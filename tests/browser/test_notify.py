@@ -212,3 +212,13 @@ def test_every_page_is_one_tap_away_on_a_phone_without_sideways_scrolling(portal
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     footer = page.locator(".site-footer").bounding_box()
     assert footer["y"] + footer["height"] <= page.locator(".site-nav").bounding_box()["y"] + 1
+
+
+def test_marking_read_moves_the_nav_count_at_once(portal, alice):
+    services.post_message(customer=alice, body="Please confirm", author=None)
+    page = portal(alice.portal_user, "/portal/messages/")
+    page.route("**/portal/live/", lambda route: None)  # no echo: what follows is the page's own
+    expect(page.locator("#nav-unread-count")).to_contain_text("1")
+    page.locator(".mark-read").click()
+    expect(page.locator("#nav-unread-count")).to_be_hidden()
+    expect(page.locator("#nav-unread-count")).to_have_text("0 unread")
