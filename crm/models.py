@@ -54,6 +54,8 @@ class Customer(TransactionalSave):
         blank=True,
         related_name="customer",
     )
+    # The newest change the customer has seen in the updates feed (the header bell counts past it).
+    updates_seen_seq = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -281,3 +283,7 @@ class CalendarFeed(models.Model):
         if len(token) <= cls.KEY_LENGTH:
             return None
         return token[: cls.KEY_LENGTH], token[cls.KEY_LENGTH :]
+
+
+# Kept in its own module for size; imported here so that Django finds it as a model of this app.
+from crm.digest_cursor import DigestCursor  # noqa: E402, F401

@@ -6,7 +6,8 @@ themselves a superuser (they may still view logins, to link a customer's portal 
 deletes of records that are history: a customer, an invoice (void it), a points row (correct it
 with an adjustment) and a message (the admin's delete is a soft delete, a change). Staff keep
 `delete_job`, for a booking made by mistake; the portal shows it as `job.deleted`. Calendar feeds
-are not staff's at all: a feed's token is the customer's credential, made in the portal.
+are not staff's at all: a feed's token is the customer's credential, made in the portal. Nor are
+digest cursors: `manage.py send_notifications`'s bookkeeping.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ STAFF_WITHHELD_CODENAMES = (
     "add_calendarfeed",
     "change_calendarfeed",
     "delete_calendarfeed",
+    "view_digestcursor",
+    "add_digestcursor",
+    "change_digestcursor",
+    "delete_digestcursor",
 )
 
 

@@ -47,4 +47,5 @@ class LoyaltyTransactionSerializer(serializers.ModelSerializer[LoyaltyTransactio
 class ProfileSerializer(serializers.ModelSerializer[Customer]):
     class Meta:
         model = Customer
-        fields = ["id", "name", "email", "phone", "address", "preferences"]
+        # updates_seen_seq: opening the feed in one tab clears the bell in the others (a profile change).
+        fields = ["id", "name", "email", "phone", "address", "preferences", "updates_seen_seq"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portal import actions, calendar, live, views
+from portal import actions, calendar, feed, live, views
 
 app_name = "portal"
 
@@ -27,5 +27,7 @@ urlpatterns = [
     path("profile/preferences/", actions.update_preferences, name="update_preferences"),
     path("profile/calendar/", calendar.new_calendar_address, name="new_calendar_address"),
     path("live/", live.live_fragments, name="live"),
+    path("updates/", feed.updates_feed, name="updates"),
+    path("updates/summary/", feed.away_summary, name="away_summary"),
     path("components/", views.components, name="components"),
 ]

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from realtime import access, hub_status, presence, tail
+from realtime import access, attendance, hub_status, presence, tail
 from realtime.handshake import Admissions
 from realtime.protocol import EncodedChange, encoded
 from realtime.router import Router
@@ -236,10 +236,14 @@ class Hub:
         ]
         verdicts = await read_in_thread(access.check_all)(grants)
         self.stats.swept += len(sockets)
+        own: list[int] = []  # customers with a tab of their own open here (not staff watching)
         for socket, code in zip(sockets, verdicts, strict=True):
             if code is not None:
                 self.stats.closed_by_sweep += 1
                 socket.post({"type": "realtime.close", "code": int(code)})
+            elif socket.requested is None:
+                own.append(socket.customer_id or 0)
+        await read_in_thread(attendance.record)(own)  # emails go to customers with no tab open
         entries = [
             (s.customer_id or 0, s.channel_name, entry)
             for s in sockets

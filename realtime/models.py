@@ -95,3 +95,18 @@ class HubStatus(models.Model):
 
     def __str__(self) -> str:
         return f"hub {self.process}"
+
+
+class Attendance(models.Model):
+    """When a customer last had a portal tab open, as seen by any daphne process's hub.
+
+    Kept in PostgreSQL, not in the presence store: the in-memory presence of one process is
+    invisible to another (`manage.py send_notifications`), and a process that dies leaves no
+    stale "present" behind, since `connected_until` simply stops moving.
+    """
+
+    customer_id = models.BigIntegerField(primary_key=True)
+    connected_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} connected until {self.connected_until:%Y-%m-%d %H:%M:%S}"

@@ -43,6 +43,7 @@ from crm.services.messages import (
     post_message,
     valid_idempotency_key,
 )
+from crm.services.updates import advance_digest, claimed_digest, mark_updates_seen, open_digest_cursors
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -50,9 +51,11 @@ __all__ = [
     "PREFERENCE_FLAGS",
     "DomainError",
     "adjust_points",
+    "advance_digest",
     "award_points",
     "cancel_job",
     "change_job_status",
+    "claimed_digest",
     "complete_job",
     "create_invoice",
     "delete_message",
@@ -60,6 +63,8 @@ __all__ = [
     "mark_invoice_paid",
     "mark_message_read",
     "mark_overdue_invoices",
+    "mark_updates_seen",
+    "open_digest_cursors",
     "points_balance",
     "post_message",
     "redeem_points",

@@ -1,0 +1,41 @@
+"""Whether a customer has a portal tab open, for work outside the socket processes (emails).
+
+Each hub's sweep (every `REALTIME_CHECK_INTERVAL`) stamps `connected_until = now` for the
+customers with an own socket open on its process, in one statement. A customer is *present*
+while that stamp is younger than the presence time to live (2.5 sweeps), and a change happened
+*while away* when it was recorded after the stamp. Staff sockets watching a customer do not count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from realtime.models import Attendance
+from realtime.presence import presence_ttl
+
+
+def record(customer_ids: Iterable[int]) -> None:
+    """Mark these customers as connected now (the hub's sweep)."""
+    now = timezone.now()
+    rows = [Attendance(customer_id=customer_id, connected_until=now) for customer_id in set(customer_ids)]
+    if rows:
+        Attendance.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["customer_id"], update_fields=["connected_until"]
+        )
+
+
+def connected_until(customer_id: int) -> dt.datetime | None:
+    """When a tab of this customer's was last seen open, or None if never."""
+    return (
+        Attendance.objects.filter(customer_id=customer_id).values_list("connected_until", flat=True).first()
+    )
+
+
+def is_present(last_seen: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """A tab was seen recently enough that it may still be open."""
+    if last_seen is None:
+        return False
+    return (now or timezone.now()) - last_seen < dt.timedelta(seconds=presence_ttl())
