@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portal import actions, calendar, feed, live, views
+from portal import actions, calendar, feed, live, unsubscribe, views
 
 app_name = "portal"
 
@@ -29,5 +29,6 @@ urlpatterns = [
     path("live/", live.live_fragments, name="live"),
     path("updates/", feed.updates_feed, name="updates"),
     path("updates/summary/", feed.away_summary, name="away_summary"),
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("components/", views.components, name="components"),
 ]

@@ -256,3 +256,32 @@ def test_errors_go_to_sentry_when_a_dsn_is_set():
     without = run(script, **key)
     assert without.returncode == 0, without.stderr
     assert without.stdout.split()[0] == "False"
+
+
+def test_email_goes_to_the_console_by_default_and_over_smtp_from_the_environment():
+    names = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD")
+    names += ("EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL", "NOTIFY_DIGEST_QUIET_MINUTES")
+    default = settings_of(*names, **PRODUCTION)
+    assert default["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert default["NOTIFY_DIGEST_QUIET_MINUTES"] == 10
+    smtp = {
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_HOST_USER": "portal",
+        "EMAIL_HOST_PASSWORD": "secret",
+        "EMAIL_USE_TLS": "1",
+        "DEFAULT_FROM_EMAIL": "Portal <portal@example.com>",
+        "NOTIFY_DIGEST_QUIET_MINUTES": "3",
+    }
+    found = settings_of(*names, **PRODUCTION, **smtp)
+    assert found["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (found["EMAIL_HOST"], found["EMAIL_PORT"], found["EMAIL_USE_TLS"]) == (
+        "smtp.example.com",
+        587,
+        True,
+    )
+    assert (found["EMAIL_HOST_USER"], found["EMAIL_HOST_PASSWORD"]) == ("portal", "secret")
+    assert (found["DEFAULT_FROM_EMAIL"], found["NOTIFY_DIGEST_QUIET_MINUTES"]) == (
+        "Portal <portal@example.com>",
+        3,
+    )
+    assert settings_of("EMAIL_PORT", **PRODUCTION, **smtp, EMAIL_PORT="2525")["EMAIL_PORT"] == 2525

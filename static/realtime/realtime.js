@@ -16,6 +16,7 @@
 // - The status components and #realtime-announcer follow the state (status.js).
 
 import { createPortalApi } from "./api.js";
+import { watchAway } from "./away.js";
 import { RealtimeClient } from "./client.js";
 import { readConfig } from "./config.js";
 import { socketUrl } from "./connection.js";
@@ -62,6 +63,8 @@ const api = createPortalApi(client, { presence: presence.api });
 Object.defineProperty(window, "portalRealtime", { value: api, configurable: false });
 
 followPageLifecycle(client.connection, { window, document, pauseWhenHidden: true });
+// "While you were away": one summary toast when the tab comes back to changes it missed.
+watchAway({ document, http: client.http, htmx: page.htmx, lastSeq: () => client.cursor.lastSeq, clock: browserClock });
 document.addEventListener("submit", (event) => {
   // Logging out from this tab: close its socket first, so only the other tabs see the 4401.
   if (/** @type {Element} */ (event.target).matches?.("form[data-logout]")) client.leave();

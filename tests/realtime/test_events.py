@@ -144,6 +144,7 @@ async def test_profile_events(people, sockets):
         "phone": "555-0100",
         "address": "1 Main St",
         "preferences": alice.preferences,
+        "updates_seen_seq": 0,
     }
     assert (contact["event"], contact["op"], contact["changed"], contact["old"], contact["new"]) == (
         Event.PROFILE_CONTACT_UPDATED,
