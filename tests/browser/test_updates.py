@@ -1,0 +1,133 @@
+"""The updates feed, the header bell across tabs and "while you were away" in Chromium (issue 11)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from crm import services
+from realtime.models import CustomerSequence
+from tests.browser.data import schedule, sent_invoice
+from tests.browser.pages import LIVE_TIMEOUT_MS, toasts, wait_live
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RECONNECT_TIMEOUT_MS = 30_000
+
+SET_HIDDEN = """(hidden) => {
+  Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+  Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (hidden ? "hidden" : "visible") });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def bell_count(page: Page):
+    return page.locator("#updates-bell [data-bell-count]")
+
+
+def caught_up(page: Page, customer) -> None:
+    """Wait until the page has applied every change of the customer's."""
+    last = CustomerSequence.objects.get(customer_id=customer.pk).last_seq
+    page.wait_for_function(
+        "(last) => window.portalRealtime.lastSeq >= last", arg=last, timeout=LIVE_TIMEOUT_MS
+    )
+
+
+def summary(page: Page):
+    return page.locator("#toasts [data-away-summary] .toast")
+
+
+def login_summary_seen(page: Page, text: str) -> None:
+    """The first page after a login sums up what arrived while no tab was open; dismiss it."""
+    expect(summary(page)).to_contain_text(text)
+    summary(page).locator(".toast-dismiss").click()
+    expect(toasts(page)).to_have_count(0)
+
+
+def test_the_bell_counts_new_updates_live_and_opening_the_feed_clears_it_in_every_tab(portal, make_customer):
+    alice = make_customer("Alice Example", login="alice")
+    bob = make_customer("Bob Example", login="bob")
+    first = portal(alice.portal_user, "/portal/")
+    second = first.context.new_page()
+    second.goto("/portal/")
+    wait_live(second)
+    bobs = portal(bob.portal_user, "/portal/")
+    expect(bell_count(first)).to_be_hidden()
+
+    services.post_message(customer=alice, body="Your technician is on the way", author=None)
+    invoice = sent_invoice(alice)
+    for page in (first, second):
+        expect(bell_count(page)).to_have_text(re.compile(r"^\s*2\b"))
+        expect(bell_count(page)).to_be_visible()
+
+    second.locator("#updates-bell").click()
+    second.wait_for_url("**/portal/updates/")
+    entries = second.locator("#updates-list .feed-entry")
+    expect(entries).to_have_count(2)
+    expect(entries.nth(0)).to_contain_text(f"Invoice {invoice.number} for $180.00")
+    expect(entries.nth(1)).to_contain_text("Your technician is on the way")
+    expect(second.locator("#updates-list .feed-entry--new")).to_have_count(2)
+    expect(entries.nth(0).locator("a.feed-link")).to_have_attribute(
+        "href", f"/portal/invoices/#invoice-{invoice.pk}"
+    )
+    expect(bell_count(second)).to_be_hidden()
+    # The other tab hears of it (a profile change) and clears its bell without a reload.
+    expect(bell_count(first)).to_be_hidden()
+    # Bob's portal never saw any of it.
+    wait_live(bobs)
+    expect(bell_count(bobs)).to_be_hidden()
+    bobs.goto("/portal/updates/")
+    expect(bobs.locator("#updates-list .feed-entry")).to_have_count(0)
+    expect(bobs.locator("main")).not_to_contain_text("technician")
+
+
+def test_back_from_a_hidden_tab_one_summary_replaces_the_toasts_it_missed(portal, make_customer):
+    alice = make_customer("Alice Example", login="alice")
+    job = schedule(alice, days=3)
+    invoice = sent_invoice(alice)
+    page = portal(alice.portal_user, "/portal/")
+    login_summary_seen(
+        page,
+        f"New appointment on {timezone.localtime(job.scheduled_start):%a %-d %b} · new invoice {invoice.number}",
+    )
+    page.evaluate(SET_HIDDEN, True)
+
+    services.post_message(customer=alice, body="One", author=None)
+    services.post_message(customer=alice, body="Two", author=None)
+    services.mark_invoice_paid(invoice=invoice)
+    day = timezone.localtime(job.scheduled_start).strftime("%a %-d %b")  # the day it was on
+    later = job.scheduled_start + dt.timedelta(days=1)
+    services.reschedule_job(job=job, start=later, end=later + dt.timedelta(hours=2))
+    caught_up(page, alice)  # applied while hidden, with their toasts
+
+    page.evaluate(SET_HIDDEN, False)
+    expect(summary(page)).to_have_count(1)
+    expect(summary(page)).to_contain_text("While you were away")
+    expect(summary(page)).to_contain_text(
+        f"2 new messages · invoice {invoice.number} paid · appointment on {day} moved"
+    )
+    expect(summary(page).locator("a.toast-action")).to_have_attribute("href", "/portal/updates/")
+    # It replaces the toasts of what arrived while hidden.
+    expect(toasts(page)).to_have_count(1)
+
+
+def test_after_a_reconnect_the_summary_replaces_the_catch_up_toast(dedicated_server, portal, make_customer):
+    alice = make_customer("Alice Example", login="alice")
+    invoice = sent_invoice(alice)
+    page = portal(alice.portal_user, "/portal/", base_url=dedicated_server.url)
+    login_summary_seen(page, f"New invoice {invoice.number}")
+    dedicated_server.stop()
+    expect(page.locator('[data-connection-status][data-variant="badge"]')).to_have_attribute(
+        "data-state", "reconnecting"
+    )
+    services.post_message(customer=alice, body="While you were out", author=None)
+    services.mark_invoice_paid(invoice=invoice)
+    dedicated_server.start()
+    wait_live(page, timeout=RECONNECT_TIMEOUT_MS)
+    expect(summary(page)).to_contain_text(f"1 new message · invoice {invoice.number} paid")
+    expect(toasts(page)).to_have_count(1)  # no "2 updates" beside it
+    expect(page.locator("#message-list")).to_contain_text("While you were out")  # the lists caught up too
