@@ -4,6 +4,7 @@ is the only periodic work, and every way a socket ends leaves nothing behind."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 
 import pytest
@@ -163,3 +164,22 @@ async def test_every_way_a_socket_ends_leaves_nothing_behind(people, sockets, mo
         await asyncio.sleep(0.05)
     assert await leftovers() == ({}, {}, {}, {})
     assert not [task for task in asyncio.all_tasks() if "Consumer" in repr(task.get_coro())]
+
+
+async def test_the_sweep_records_which_customers_have_a_tab_open_for_the_emails(people, sockets):
+    """`realtime.attendance`: PostgreSQL, so `send_notifications` in another process sees it,
+    with the in-memory layer too. A staff socket watching a customer is not the customer."""
+    from realtime import attendance
+    from realtime.models import Attendance
+
+    alice, bob, staff = people
+    await sockets(alice.portal_user)
+    await sockets(staff, f"?customer={bob.pk}")
+    await hub().sweep_once()
+    seen = await sync_to_async(
+        lambda: dict(Attendance.objects.values_list("customer_id", "connected_until"))
+    )()
+    assert set(seen) == {alice.pk}
+    assert attendance.is_present(seen[alice.pk])
+    assert not attendance.is_present(None)
+    assert not attendance.is_present(seen[alice.pk], now=seen[alice.pk] + dt.timedelta(minutes=5))
