@@ -101,7 +101,8 @@ def away_summary(request: PortalRequest) -> HttpResponse:
 @receiver(user_logged_in, dispatch_uid="portal.away_summary_on_login")
 def _summary_after_login(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
     # The first page after a login shows what arrived while no tab was open (portal.context).
-    if request is not None and hasattr(request, "session"):
+    user = kwargs.get("user")
+    if request is not None and hasattr(request, "session") and not getattr(user, "is_staff", False):
         request.session[LOGIN_SESSION_KEY] = True
 
 

@@ -117,7 +117,7 @@ export function watchAway({ document, http, htmx, lastSeq, clock }) {
     },
     show: (text) => htmx.swap({ text, swap: "none", sourceElement: document.body, target: document.body }),
   });
-  watcher.hidden = document.hidden;
+  if (document.hidden) watcher.visibility(true); // opened in a background tab: away from the start
   document.addEventListener("visibilitychange", () => watcher.visibility(document.hidden));
   document.addEventListener("portal:realtime-state", (event) => {
     watcher.connection(/** @type {CustomEvent<{state: string}>} */ (event).detail.state);
