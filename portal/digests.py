@@ -104,8 +104,11 @@ def compose(customer: Customer, events: list[OutboxEvent]) -> EmailMultiAlternat
         subject=subject[:150],
         body=render_to_string("portal/email/digest.txt", context),
         to=[customer.email],
-        # One-click unsubscribe for mail clients: the first category's link (RFC 2369).
-        headers={"List-Unsubscribe": f"<{links[0][1]}>"},
+        # Mail clients' own unsubscribe button (RFC 2369, one-click per RFC 8058): the first category's link.
+        headers={
+            "List-Unsubscribe": f"<{links[0][1]}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
     email.attach_alternative(render_to_string("portal/email/digest.html", context), "text/html")
     return email

@@ -9,6 +9,7 @@ profile change, so the bell clears in every open tab with the next live fragment
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +90,7 @@ def away_toast(
 def away_summary(request: PortalRequest) -> HttpResponse:
     """The summary toast for a tab coming back: changes after `?after=<seq>`; 204 for none."""
     after = request.GET.get("after", "")
-    if not after.isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", after):
         return HttpResponseBadRequest("after must be a seq: a whole number, 0 or more")
     customer = selectors.customer(request.customer_id)
     toast = away_toast(customer, after=int(after), own=own_changes.recalled(request))

@@ -16,6 +16,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from crm import services
@@ -54,6 +55,9 @@ def _read(token: str) -> tuple[Customer, str] | str:
     return customer, topic
 
 
+# No CSRF check: the signed token in the address is the credential, and mail clients' one-click
+# unsubscribe (RFC 8058, the List-Unsubscribe-Post header) POSTs here without a form.
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     found = _read(token)

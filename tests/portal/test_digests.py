@@ -11,6 +11,7 @@ import pytest
 from django.core import mail, signing
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -72,6 +73,7 @@ def test_one_digest_after_the_quiet_period_with_links_to_the_feed_and_to_unsubsc
     for category in ("messages", "invoices", "appointments"):
         assert f"Stop emails about {category}: http://localhost:8000/portal/unsubscribe/" in body
     assert email.extra_headers["List-Unsubscribe"].startswith("<http://localhost:8000/portal/unsubscribe/")
+    assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     html = email.alternatives[0][0]
     assert 'href="http://localhost:8000/portal/updates/"' in html and "We are running late" in html
     # Never twice: the next rounds find nothing new.
@@ -195,7 +197,7 @@ def test_unsubscribe_asks_first_then_turns_off_that_category_without_a_login(cli
     assert page.status_code == 200 and b"Stop emails about invoices?" in page.content
     away_alice.refresh_from_db()
     assert away_alice.preferences["notify_invoices"] is True  # a GET changes nothing
-    done = client.post(url)
+    done = Client(enforce_csrf_checks=True).post(url)  # a mail client's one-click POST: no form
     assert done.status_code == 200 and b"data-unsubscribed" in done.content
     away_alice.refresh_from_db()
     assert away_alice.preferences["notify_invoices"] is False

@@ -156,7 +156,7 @@ def test_away_summary_leaves_out_what_the_feed_showed_and_muted_categories(clien
     assert client.get(url, {"after": 0}).status_code == 204
 
 
-@pytest.mark.parametrize("after", ["", "-1", "x", "1.5"])
+@pytest.mark.parametrize("after", ["", "-1", "x", "1.5", "²", "9" * 5000])
 def test_away_summary_rejects_a_bad_seq(client_for, alice, after):
     response = client_for(alice).get(reverse("portal:away_summary"), {"after": after})
     assert response.status_code == 400 and b"after must be a seq" in response.content

@@ -69,6 +69,7 @@ def test_a_customer_reads_their_own_rows_only(filled):
             "phone": "555-0100",
             "address": "1 Main St",
             "preferences": alice.preferences,
+            "updates_seen_seq": 0,
         }
     }
     assert snapshots.api_snapshot(client, "loyalty").balance == 10 + 11 + 12
