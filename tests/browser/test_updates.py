@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from crm import services
 from realtime.models import CustomerSequence
 from tests.browser.data import schedule, sent_invoice
-from tests.browser.pages import LIVE_TIMEOUT_MS, toasts, wait_live
+from tests.browser.pages import LIVE_TIMEOUT_MS, toasts, wait_live, watch_for_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,6 +77,13 @@ def test_the_bell_counts_new_updates_live_and_opening_the_feed_clears_it_in_ever
     expect(bell_count(second)).to_be_hidden()
     # The other tab hears of it (a profile change) and clears its bell without a reload.
     expect(bell_count(first)).to_be_hidden()
+    # A change while the feed is open: its bell counts it (the page has no lists to update).
+    errors = watch_for_errors(second)
+    services.post_message(customer=alice, body="One more thing", author=None)
+    for page in (first, second):
+        expect(bell_count(page)).to_have_text(re.compile(r"^\s*1\b"))
+    expect(toasts(second, "message")).to_contain_text("One more thing")
+    assert errors == []
     # Bob's portal never saw any of it.
     wait_live(bobs)
     expect(bell_count(bobs)).to_be_hidden()
