@@ -48,6 +48,8 @@ class FeedEntry:
 def updates_feed(request: PortalRequest) -> HttpResponse:
     customer = selectors.customer(request.customer_id)
     seen_before = customer.updates_seen_seq
+    # Read before the list: seqs commit in order, so everything up to it is on the first page.
+    newest = updates.newest_seq(customer.pk)
     paginator = Paginator(updates.significant_events(customer.pk), PAGE_SIZE)
     try:
         page = paginator.page(request.GET.get("page") or 1)
@@ -58,7 +60,7 @@ def updates_feed(request: PortalRequest) -> HttpResponse:
         for event in page.object_list
         if (toast := significant(event)) is not None
     ]
-    services.mark_updates_seen(customer=customer, seq=updates.newest_seq(customer.pk))
+    services.mark_updates_seen(customer=customer, seq=newest)
 
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
         return {"entries": entries, "page_obj": page}
