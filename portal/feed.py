@@ -113,5 +113,7 @@ def login_toast(request: HttpRequest, customer_id: int) -> Toast | None:
     """The summary for the first page after a login (once), or None."""
     if not request.session.pop(LOGIN_SESSION_KEY, False):
         return None
-    customer = selectors.customer(customer_id)
-    return away_toast(customer, after=0, since=attendance.connected_until(customer_id))
+    last_seen = attendance.connected_until(customer_id)
+    if last_seen is None:
+        return None  # a first visit: nothing to come back to, the whole portal is new
+    return away_toast(selectors.customer(customer_id), after=0, since=last_seen)

@@ -17,6 +17,7 @@ export const SETTLE_MS = 800; // the catch-up after a reconnect lands within thi
  * @property {(after: number) => Promise<string>} fetchSummary the fragment, "" for none
  * @property {(html: string) => Promise<void> | void} show put the fragment on the page
  * @property {() => Element[]} toasts the toasts on the page now
+ * @property {() => boolean} [busy] changes are received but not yet on the page (a slow catch-up)
  * @property {import("./timers.js").Clock} clock
  * @property {number} [settleMs]
  * @property {(...args: unknown[]) => void} [warn]
@@ -73,6 +74,10 @@ export class AwayWatcher {
   async summarise() {
     const after = this.awayFrom;
     if (after === null || this.hidden || !this.live) return;
+    if (this.options.busy?.()) {
+      this.#back(); // the catch-up is still being applied: its toast must land before we replace it
+      return;
+    }
     this.awayFrom = null;
     if (this.options.lastSeq() <= after) return; // nothing arrived
     let html = "";
@@ -99,15 +104,17 @@ export class AwayWatcher {
  * @param {import("./http.js").PortalHttp} env.http
  * @param {import("./lists.js").Htmx} env.htmx
  * @param {() => number} env.lastSeq
+ * @param {() => boolean} env.busy
  * @param {import("./timers.js").Clock} env.clock
  * @returns {AwayWatcher | null}
  */
-export function watchAway({ document, http, htmx, lastSeq, clock }) {
+export function watchAway({ document, http, htmx, lastSeq, busy, clock }) {
   const url = document.body.dataset.summaryUrl;
   if (!url) return null;
   const region = () => document.getElementById("toasts");
   const watcher = new AwayWatcher({
     lastSeq,
+    busy,
     clock,
     toasts: () => [...(region()?.querySelectorAll(".toast") || [])],
     async fetchSummary(after) {

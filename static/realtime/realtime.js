@@ -64,7 +64,14 @@ Object.defineProperty(window, "portalRealtime", { value: api, configurable: fals
 
 followPageLifecycle(client.connection, { window, document, pauseWhenHidden: true });
 // "While you were away": one summary toast when the tab comes back to changes it missed.
-watchAway({ document, http: client.http, htmx: page.htmx, lastSeq: () => client.cursor.lastSeq, clock: browserClock });
+watchAway({
+  document,
+  http: client.http,
+  htmx: page.htmx,
+  lastSeq: () => client.cursor.lastSeq,
+  busy: () => client.applier.inflight || client.cursor.waiting > 0,
+  clock: browserClock,
+});
 document.addEventListener("submit", (event) => {
   // Logging out from this tab: close its socket first, so only the other tabs see the 4401.
   if (/** @type {Element} */ (event.target).matches?.("form[data-logout]")) client.leave();

@@ -24,9 +24,10 @@ class Toast {
 
 function setup({ seq = 10, summary = "<div hx-swap-oob>summary</div>" } = {}) {
   const clock = new FakeClock();
-  const page = { seq, toasts: [], asked: [], shown: [] };
+  const page = { seq, toasts: [], asked: [], shown: [], busy: false };
   const watcher = new AwayWatcher({
     clock,
+    busy: () => page.busy,
     lastSeq: () => page.seq,
     toasts: () => page.toasts.filter((toast) => !toast.removed),
     fetchSummary: async (after) => {
@@ -115,4 +116,21 @@ test("a 204 (nothing unseen) leaves the page's toasts alone", async () => {
   assert.deepEqual(page.asked, [10]);
   assert.deepEqual(page.shown, []);
   assert.equal(toast.removed, false);
+});
+
+test("a catch-up still being applied when the wait ends is waited for, then summed up", async () => {
+  const { clock, page, watcher } = setup({ seq: 30 });
+  watcher.connection("reconnecting");
+  watcher.connection("live");
+  page.busy = true; // frames received, their POST still on its way
+  clock.advance(800);
+  await settle();
+  assert.deepEqual(page.asked, []);
+  page.seq = 33;
+  page.toasts.push(new Toast("3 updates"));
+  page.busy = false;
+  clock.advance(800);
+  await settle();
+  assert.deepEqual(page.asked, [30]);
+  assert.equal(page.toasts[0].removed, true);
 });

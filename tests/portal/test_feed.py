@@ -171,3 +171,9 @@ def test_first_page_after_a_login_summarises_what_arrived_while_no_tab_was_open(
     assert "While you were away" in first and f"Invoice {alice.invoices.get().number} paid" in first
     assert "new message" not in first  # arrived while a tab was open
     assert "While you were away" not in client.get(reverse("portal:dashboard")).content.decode()
+
+
+def test_a_first_login_has_no_summary(client, alice):
+    login = client.post(reverse("portal:login"), {"username": "alice", "password": "pw-for-tests"})
+    assert login.status_code == 302
+    assert "While you were away" not in client.get(reverse("portal:dashboard")).content.decode()
