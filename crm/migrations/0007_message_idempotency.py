@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0004_calendar_feed'),
+        ('crm', '0005_updates_feed'),
     ]
 
     operations = [
