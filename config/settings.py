@@ -180,8 +180,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
-# The channel layer and the realtime engine's settings.
-# Email and the digest emails for away customers.
+# Email and the digest emails for away customers; the channel layer and the realtime engine.
 from config.notify_settings import *  # noqa: E402, F403
 from config.realtime_settings import *  # noqa: E402, F403
 
