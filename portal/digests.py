@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import services
+from crm import notifications, services
 from crm.digest_cursor import DigestCursor
 from crm.models import Customer
 from portal import unsubscribe, updates
@@ -73,7 +73,7 @@ def wanted(customer: Customer, events: list[OutboxEvent], last_seen: dt.datetime
         return []
     if not customer.email:
         return []
-    muted = updates.muted_topics(customer)
+    muted = notifications.muted_topics(customer)
     return [
         event
         for event in events

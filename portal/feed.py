@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from crm import services
+from crm import notifications, services
 from crm.models import Customer
 from portal import own_changes, selectors, updates
 from portal.permissions import PortalRequest, customer_required
@@ -79,7 +79,7 @@ def away_toast(
     events = updates.significant_events(customer.pk).filter(seq__gt=max(after, customer.updates_seen_seq))
     if since is not None:
         events = events.filter(created_at__gt=since)
-    events = events.exclude(topic__in=updates.muted_topics(customer))
+    events = events.exclude(topic__in=notifications.muted_topics(customer))
     unseen: list[OutboxEvent] = [e for e in events[:SUMMARY_EVENTS] if (e.topic, e.object_id) not in own]
     text = updates.summary(unseen)
     if not text:

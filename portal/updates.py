@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 
+from crm import notifications
 from crm.models import Customer
 from realtime.events import Event
 from realtime.models import OutboxEvent
@@ -48,25 +49,14 @@ EMAILED = Q(
     )
 ) | Q(event=Event.MESSAGE_RECEIVED, new__direction="to_customer")
 
-# A topic's preference flag, as the profile page names them ("notify me about…").
-CATEGORIES = {
-    "jobs": "notify_appointments",
-    "invoices": "notify_invoices",
-    "messages": "notify_messages",
-    "loyalty": "notify_loyalty",
-}
+# A topic's preference flag ("notify me about…"), from the one place that decides muting.
+CATEGORIES = {topic: flag for flag, topic in notifications.CATEGORIES.values()}
 CATEGORY_NAMES = {
     "jobs": "appointments",
     "invoices": "invoices",
     "messages": "messages",
     "loyalty": "loyalty points",
 }
-
-
-def muted_topics(customer: Customer) -> set[str]:
-    """The topics whose notifications the customer switched off in their profile."""
-    preferences = customer.preferences or {}
-    return {topic for topic, flag in CATEGORIES.items() if preferences.get(flag, True) is False}
 
 
 def significant_events(customer_id: int) -> QuerySet[OutboxEvent]:
