@@ -14,6 +14,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from crm.live.routing import staff_urlpatterns  # noqa: E402
 from realtime.lifecycle import with_lifecycle  # noqa: E402
 from realtime.origin import SameOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -25,7 +26,7 @@ application = with_lifecycle(
             "http": django_asgi_app,
             "websocket": SameOriginValidator(
                 # types-channels asks for its own URLPattern subclass, which `path()` never returns.
-                URLRouter(websocket_urlpatterns)  # type: ignore[arg-type]
+                URLRouter([*staff_urlpatterns, *websocket_urlpatterns])  # type: ignore[list-item]
             ),
         }
     )

@@ -86,11 +86,10 @@ def send_message(request: PortalRequest) -> HttpResponse:
     if not form.is_valid():
         return _refused_form(request, form, "portal:messages")
     try:
-        message = services.post_message(
+        message = services.customer_message(  # the message, and its item in the staff inbox
             customer=selectors.customer(request.customer_id),
             body=form.cleaned_data["body"],
             author=request.user,
-            direction=Message.Direction.TO_STAFF,
             idempotency_key=key,
         )
     except services.DomainError as error:
@@ -130,7 +129,7 @@ def redeem(request: PortalRequest) -> HttpResponse:
         return _refused_form(request, form, "portal:loyalty")
     points = form.cleaned_data["points"]
     try:
-        transaction = services.redeem_points(
+        transaction = services.customer_redemption(
             customer=selectors.customer(request.customer_id),
             points=points,
             description=reward_description(points),
@@ -163,7 +162,7 @@ def update_contact(request: PortalRequest) -> HttpResponse:
     changes = form.changes()
     if changes:  # only what the customer changed: staff may have changed the rest meanwhile
         try:
-            customer = services.update_contact_details(customer=customer, **changes)
+            customer = services.customer_contact_change(customer=customer, **changes)
         except services.DomainError as error:
             return _domain_refusal(request, error, "portal:profile")
     fields = {field: getattr(customer, field) for field in ContactForm.base_fields}

@@ -85,6 +85,11 @@ def live_fragments(request: PortalRequest) -> HttpResponse:
     for event in events:
         touched[event.topic].add(event.object_id)
 
+    if "requests" in touched:
+        # A request shows on its appointment's row: re-render those rows.
+        requests = selectors.rows_by_id("requests", customer_id, touched["requests"]).values()
+        touched["jobs"].update(request.job_id for request in requests)  # type: ignore[attr-defined]
+
     now = timezone.now()
     deleted: list[str] = []
     upserts: dict[str, Upsert] = {}

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils.dateparse import parse_datetime
 
-from crm.models import CalendarFeed, Customer, Invoice, Job, LoyaltyTransaction, Message
+from crm.models import AppointmentRequest, CalendarFeed, Customer, Invoice, Job, LoyaltyTransaction, Message
 from realtime import registry
 
 _FINISHED = Q(status__in=Job.FINISHED)
@@ -26,7 +26,11 @@ _DUE = (Invoice.Status.SENT, Invoice.Status.OVERDUE)
 def _visible(topic: str, customer_id: int) -> QuerySet[Any]:
     entry = registry.for_topic(topic)
     assert entry is not None, f"topic {topic!r} is not registered"  # noqa: S101  (startup wiring)
-    return entry.visible_rows(customer_id)
+    rows = entry.visible_rows(customer_id)
+    if topic == "jobs":  # a job row shows its latest request (portal/_job_request.html)
+        latest_first = AppointmentRequest.objects.order_by("-created_at", "-id")
+        rows = rows.prefetch_related(Prefetch("requests", queryset=latest_first, to_attr="request_list"))
+    return rows
 
 
 def customer(customer_id: int) -> Customer:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
+from crm.models import AppointmentRequest, Customer, Invoice, Job, LoyaltyTransaction, Message
 
 
 class JobSerializer(serializers.ModelSerializer[Job]):
@@ -49,3 +49,20 @@ class ProfileSerializer(serializers.ModelSerializer[Customer]):
         model = Customer
         # updates_seen_seq: opening the feed in one tab clears the bell in the others (a profile change).
         fields = ["id", "name", "email", "phone", "address", "preferences", "updates_seen_seq"]
+
+
+class AppointmentRequestSerializer(serializers.ModelSerializer[AppointmentRequest]):
+    # Who decided stays staff-only; the customer sees the answer and when.
+    class Meta:
+        model = AppointmentRequest
+        fields = [
+            "id",
+            "job",
+            "kind",
+            "preferred_times",
+            "note",
+            "status",
+            "reply",
+            "created_at",
+            "decided_at",
+        ]

@@ -6,7 +6,15 @@ from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 
-from crm.models import Customer, Invoice, Job, LoyaltyQuerySet, LoyaltyTransaction, Message
+from crm.models import (
+    AppointmentRequest,
+    Customer,
+    Invoice,
+    Job,
+    LoyaltyQuerySet,
+    LoyaltyTransaction,
+    Message,
+)
 from portal import serializers
 from realtime.events import Event
 from realtime.registry import Change, SyncedModel, register, register_owner
@@ -92,6 +100,22 @@ def profile_event(change: Change) -> Event:
     return Event.PROFILE_UPDATED
 
 
+_REQUEST_STATUS_EVENTS = {
+    AppointmentRequest.Status.ACCEPTED: Event.REQUEST_ACCEPTED,
+    AppointmentRequest.Status.DECLINED: Event.REQUEST_DECLINED,
+}
+
+
+def request_event(change: Change) -> Event:
+    if change.op == "insert":
+        return Event.REQUEST_CREATED
+    if change.op == "delete":
+        return Event.REQUEST_DELETED
+    if "status" in change.changed:
+        return _REQUEST_STATUS_EVENTS.get(change.row["status"], Event.REQUEST_UPDATED)
+    return Event.REQUEST_UPDATED
+
+
 register_owner(model=Customer, user_field="portal_user")
 
 # In the order the seed lists its subscriptions: screens list topics in registration order.
@@ -144,5 +168,15 @@ register(
 register(
     SyncedModel(
         Customer, "profile", serializers.ProfileSerializer, profile_event, owner_field="pk", label="Profile"
+    )
+)
+register(
+    SyncedModel(
+        AppointmentRequest,
+        "requests",
+        serializers.AppointmentRequestSerializer,
+        request_event,
+        ordering=("-created_at", "-id"),
+        label="Requests",
     )
 )

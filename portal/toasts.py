@@ -110,6 +110,18 @@ def _loyalty_toast(event: OutboxEvent) -> Toast:
     return Toast("loyalty", title, description or "Points added to your balance.", url)
 
 
+def _request_toast(event: OutboxEvent) -> Toast:
+    request = event.new or {}
+    url = _url("portal:appointments", f"job-{request.get('job')}")
+    move = request.get("kind") == "reschedule"
+    reply = Truncator(request.get("reply") or "").chars(120)
+    if event.event == Event.REQUEST_ACCEPTED:
+        words = "We've moved your appointment." if move else "We've cancelled your appointment."
+        return Toast("job", "Request accepted", f"{words} {reply}".strip(), url)
+    asked = "move" if move else "cancel"
+    return Toast("job", "Request declined", f"We couldn't {asked} your appointment. {reply}".strip(), url)
+
+
 def significant(event: OutboxEvent, own: Own = frozenset()) -> Toast | None:
     """The toast one event deserves on its own, or None for a change that should stay quiet.
 
@@ -138,6 +150,8 @@ def _significant(event: OutboxEvent) -> Toast | None:
         return _message_toast(event)
     if name in {Event.LOYALTY_EARNED, Event.LOYALTY_BONUS, Event.LOYALTY_REDEEMED}:
         return _loyalty_toast(event)
+    if name in {Event.REQUEST_ACCEPTED, Event.REQUEST_DECLINED}:
+        return _request_toast(event)
     return None
 
 

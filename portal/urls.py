@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portal import actions, calendar, feed, live, unsubscribe, views
+from portal import actions, calendar, feed, live, requests, unsubscribe, views
 
 app_name = "portal"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("older/<slug:list_id>/", views.older_rows, name="older"),
     path("appointments/", views.appointments, name="appointments"),
     path("appointments/<int:job_id>/calendar.ics", calendar.appointment_file, name="appointment_file"),
+    path("appointments/<int:job_id>/request/", requests.request_change, name="request_change"),
     path("calendar/<slug:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path("invoices/", views.invoices, name="invoices"),
     path("invoices/<int:invoice_id>/", views.invoice, name="invoice"),

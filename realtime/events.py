@@ -34,3 +34,9 @@ class Event(StrEnum):
     PROFILE_CONTACT_UPDATED = "profile.contact_updated"
     PROFILE_PREFERENCES_UPDATED = "profile.preferences_updated"
     PROFILE_UPDATED = "profile.updated"
+
+    REQUEST_CREATED = "request.created"
+    REQUEST_ACCEPTED = "request.accepted"
+    REQUEST_DECLINED = "request.declined"
+    REQUEST_UPDATED = "request.updated"
+    REQUEST_DELETED = "request.deleted"

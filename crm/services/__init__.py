@@ -18,6 +18,13 @@ from crm.services.customers import (
     update_preferences,
 )
 from crm.services.errors import DomainError
+from crm.services.inbox import (
+    customer_contact_change,
+    customer_message,
+    customer_redemption,
+    mark_handled,
+    reply_to_customer,
+)
 from crm.services.invoices import (
     create_invoice,
     mark_invoice_overdue,
@@ -44,12 +51,14 @@ from crm.services.messages import (
     valid_idempotency_key,
 )
 from crm.services.updates import advance_digest, claimed_digest, mark_updates_seen, open_digest_cursors
+from crm.services.requests import accept_request, decline_request, request_change
 
 __all__ = [
     "CONTACT_FIELDS",
     "MAX_MESSAGE_LENGTH",
     "PREFERENCE_FLAGS",
     "DomainError",
+    "accept_request",
     "adjust_points",
     "advance_digest",
     "award_points",
@@ -58,7 +67,12 @@ __all__ = [
     "claimed_digest",
     "complete_job",
     "create_invoice",
+    "customer_contact_change",
+    "customer_message",
+    "customer_redemption",
+    "decline_request",
     "delete_message",
+    "mark_handled",
     "mark_invoice_overdue",
     "mark_invoice_paid",
     "mark_message_read",
@@ -69,6 +83,8 @@ __all__ = [
     "post_message",
     "redeem_points",
     "regenerate_calendar_token",
+    "reply_to_customer",
+    "request_change",
     "reschedule_job",
     "schedule_job",
     "send_invoice",
