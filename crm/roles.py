@@ -7,7 +7,9 @@ deletes of records that are history: a customer, an invoice (void it), a points 
 with an adjustment) and a message (the admin's delete is a soft delete, a change). Staff keep
 `delete_job`, for a booking made by mistake; the portal shows it as `job.deleted`. Calendar feeds
 are not staff's at all: a feed's token is the customer's credential, made in the portal. Nor are
-digest cursors: `manage.py send_notifications`'s bookkeeping.
+digest cursors: `manage.py send_notifications`'s bookkeeping. Appointment requests and inbox
+items are handled on the inbox page (crm.admin.inbox), through their services, with the rights
+of what they change (crm.view_customer, add_message, change_job).
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ STAFF_WITHHELD_CODENAMES = (
     "add_digestcursor",
     "change_digestcursor",
     "delete_digestcursor",
+    # Requests and the inbox change only through the inbox page's services, never an admin form;
+    # the staff stream's log and counter are bookkeeping.
+    *(
+        f"{action}_{model}"
+        for model in ("appointmentrequest", "inboxitem", "staffevent", "staffsequence")
+        for action in ("view", "add", "change", "delete")
+    ),
 )
 
 

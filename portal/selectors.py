@@ -26,11 +26,14 @@ _DUE = (Invoice.Status.SENT, Invoice.Status.OVERDUE)
 def _visible(topic: str, customer_id: int) -> QuerySet[Any]:
     entry = registry.for_topic(topic)
     assert entry is not None, f"topic {topic!r} is not registered"  # noqa: S101  (startup wiring)
-    rows = entry.visible_rows(customer_id)
-    if topic == "jobs":  # a job row shows its latest request (portal/_job_request.html)
-        latest_first = AppointmentRequest.objects.order_by("-created_at", "-id")
-        rows = rows.prefetch_related(Prefetch("requests", queryset=latest_first, to_attr="request_list"))
-    return rows
+    return entry.visible_rows(customer_id)
+
+
+def _job_rows(customer_id: int) -> QuerySet[Job]:
+    """Jobs as rows show them: with their latest request (portal/_job_request.html), one query."""
+    latest_first = AppointmentRequest.objects.order_by("-created_at", "-id")
+    prefetch = Prefetch("requests", queryset=latest_first, to_attr="request_list")
+    return _visible("jobs", customer_id).prefetch_related(prefetch)
 
 
 def customer(customer_id: int) -> Customer:
@@ -44,13 +47,13 @@ def is_past_job(job: Job, now: dt.datetime) -> bool:
 
 
 def upcoming_jobs(customer_id: int, now: dt.datetime, limit: int | None = None) -> list[Job]:
-    rows = _visible("jobs", customer_id).exclude(_FINISHED).filter(scheduled_end__gte=now)
+    rows = _job_rows(customer_id).exclude(_FINISHED).filter(scheduled_end__gte=now)
     rows = rows.order_by("scheduled_start", "id")
     return list(rows[:limit] if limit else rows)
 
 
 def past_jobs(customer_id: int, now: dt.datetime, limit: int | None = None) -> list[Job]:
-    rows = _visible("jobs", customer_id).filter(_FINISHED | Q(scheduled_end__lt=now))
+    rows = _job_rows(customer_id).filter(_FINISHED | Q(scheduled_end__lt=now))
     rows = rows.order_by("-scheduled_start", "-id")
     return list(rows[:limit] if limit else rows)
 
@@ -119,7 +122,8 @@ def points_balance(customer_id: int) -> int:
 
 def rows_by_id(topic: str, customer_id: int, ids: Iterable[int]) -> dict[int, object]:
     """The customer's currently visible rows among `ids`; a missing id is gone or hidden."""
-    return {row.pk: row for row in _visible(topic, customer_id).filter(pk__in=list(ids))}
+    rows = _job_rows(customer_id) if topic == "jobs" else _visible(topic, customer_id)
+    return {row.pk: row for row in rows.filter(pk__in=list(ids))}
 
 
 def message_for_customer(customer_id: int, message_id: int) -> Message | None:

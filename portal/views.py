@@ -173,7 +173,9 @@ def appointments(request: PortalRequest) -> HttpResponse:
             "past_jobs": selectors.past_jobs(customer_id, now),
         }
 
-    return render_page(request, "portal/appointments.html", page="appointments", topics=("jobs",), load=load)
+    return render_page(
+        request, "portal/appointments.html", page="appointments", topics=("jobs", "requests"), load=load
+    )
 
 
 @require_safe

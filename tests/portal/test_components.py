@@ -76,8 +76,8 @@ def test_multi_subscription_status_counts_and_labels():
         states={"jobs": "live"},
     )
     assert 'id="subscription-status"' in html
-    for label in ("Appointments", "Invoices", "Messages", "Loyalty", "Profile"):
+    for label in ("Appointments", "Invoices", "Messages", "Loyalty", "Profile", "Requests"):
         assert label in html
-    assert "<span data-active-count>1</span>/5 active" in html
-    assert html.count('data-state="inactive"') == 3
+    assert "<span data-active-count>1</span>/6 active" in html
+    assert html.count('data-state="inactive"') == 4
     assert "role=" not in html

@@ -11,8 +11,8 @@ from realtime import sequence
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("require_postgres")]
 
 PAGES = {
-    "dashboard": "jobs invoices messages loyalty profile",
-    "appointments": "jobs",
+    "dashboard": "jobs invoices messages loyalty profile requests",
+    "appointments": "jobs requests",
     "invoices": "invoices",
     "messages": "messages",
     "loyalty": "loyalty",
@@ -45,7 +45,7 @@ def test_dashboard_shows_every_section_and_counters(client_for, alice):
         assert f'id="{row_id}"' in html
     assert re.search(r'id="unread-count"[^>]*>1<', html)
     assert re.search(r'id="points-balance"[^>]*>120<', html)
-    assert 'id="subscription-status"' in html and "/5 active" in html
+    assert 'id="subscription-status"' in html and "/6 active" in html
 
 
 def test_appointments_split_upcoming_and_past(client_for, alice):
@@ -153,9 +153,9 @@ def test_dashboard_query_count(client_for, alice, django_assert_num_queries):
     client = client_for(alice)
     client.get(reverse("portal:dashboard"))
     # session, user, customer id; SET TRANSACTION, seq; jobs x2, invoices, messages, unread,
-    # loyalty, balance, customer; SAVEPOINT-free atomic block: BEGIN/COMMIT are not queries;
-    # the header bell's count.
-    with django_assert_num_queries(15):
+    # loyalty, balance, customer; the upcoming jobs' requests (one prefetch, not one per job);
+    # SAVEPOINT-free atomic block: BEGIN/COMMIT are not queries; the header bell's count.
+    with django_assert_num_queries(16):
         client.get(reverse("portal:dashboard"))
 
 

@@ -79,6 +79,7 @@ def check_frame(frame: dict[str, Any], raw: str | None = None) -> None:
             "invoices": "invoice",
             "messages": "message",
             "loyalty": "loyalty",
+            "requests": "request",
         }[topic]
     ), raw
     for side in ("new", "old"):

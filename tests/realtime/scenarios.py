@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm import services
-from crm.models import Invoice, Job, LoyaltyTransaction, Message
+from crm.models import AppointmentRequest, Invoice, Job, LoyaltyTransaction, Message
 from realtime.bulk import sync_bulk_create, sync_bulk_update, sync_update
 from tests.realtime import helpers
 
@@ -28,6 +28,7 @@ def existing_rows(alice, staff, start, end):
     )
     services.post_message(customer=alice, body="Welcome to the portal", author=staff)
     services.create_invoice(customer=alice, total="1", number=helpers.HIDDEN_DRAFT_PREFIX + "OLD")
+    services.request_change(customer=alice, job=job, kind="cancel", note="Old request")
     return job
 
 
@@ -82,6 +83,18 @@ def every_action(alice, bob, staff, start, end, old_job):
     services.redeem_points(customer=alice, points=30)
     services.adjust_points(customer=alice, points=-5, description="Correction")
     LoyaltyTransaction.objects.get(pk=bonus.pk).delete()
+
+    asked = services.schedule_job(customer=alice, service_type="Oven", start=start, end=end)
+    bobs = services.schedule_job(customer=bob, service_type="Bob's oven", start=start, end=end)
+    move = services.request_change(customer=alice, job=asked, kind="reschedule", preferred_times=[later[0]])
+    services.request_change(customer=bob, job=bobs, kind="cancel", note="Bob's request")
+    services.accept_request(request=move, by=staff, start=later[0], reply="Moved")
+    refused = services.request_change(customer=alice, job=asked, kind="cancel", note="Sorry")
+    services.decline_request(request=refused, by=staff, reply="Too late to cancel")
+    AppointmentRequest.objects.filter(pk=refused.pk).get().save()  # an unchanged save sends nothing
+    edited_request = AppointmentRequest.objects.get(pk=move.pk)
+    edited_request.note = "Mornings, please"
+    edited_request.save()
 
     services.update_contact_details(customer=alice, phone="555-0111", address="2 Side St")
     services.update_preferences(customer=alice, preferences={"contact_channel": "phone"})

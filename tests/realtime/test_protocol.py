@@ -32,7 +32,7 @@ async def test_hello_names_the_customer_its_seq_and_the_topics(people, sockets):
         "type": "hello",
         "customer": alice.pk,
         "seq": last,
-        "topics": ["jobs", "invoices", "messages", "loyalty", "profile"],
+        "topics": ["jobs", "invoices", "messages", "loyalty", "profile", "requests"],
     }
 
 

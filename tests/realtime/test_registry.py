@@ -27,6 +27,8 @@ def test_visible_and_visible_filter_agree_on_every_row(make_customer, make_user,
     deleted = services.post_message(customer=alice, body="deleted", author=staff)
     services.delete_message(message=deleted)
     services.redeem_points(customer=alice, points=10)
+    upcoming = services.schedule_job(customer=alice, service_type="Rugs", start=start, end=end)
+    services.request_change(customer=alice, job=upcoming, kind="cancel")
 
     for entry in registry.entries():
         rows = list(entry.model._default_manager.all())

@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from crm import services
-from crm.models import Invoice, Job, LoyaltyTransaction, Message
+from crm.models import AppointmentRequest, Invoice, Job, LoyaltyTransaction, Message
 from portal import serializers
 from realtime import sequence
 from tests.realtime import helpers
@@ -65,7 +65,7 @@ async def test_whole_stream_to_owner_and_staff_shows_no_internal_data_and_nothin
     streams = {name: await watchers[name].changes_through(last) for name in ("alice", "staff on alice")}
     # Bob ends with a change of his own; everything before it on his socket must be his.
     marker = await post(bob, "Bob's marker")
-    bob_frames = await watchers["bob"].changes_through(bob_seq + 3)
+    bob_frames = await watchers["bob"].changes_through(bob_seq + 5)
 
     assert streams["alice"] == streams["staff on alice"]
     bob_jobs = await sync_to_async(
@@ -77,9 +77,15 @@ async def test_whole_stream_to_owner_and_staff_shows_no_internal_data_and_nothin
     assert [(f["topic"], f["event"]) for f in bob_frames] == [
         ("jobs", "job.scheduled"),
         ("messages", "message.received"),
+        ("jobs", "job.scheduled"),
+        ("requests", "request.created"),
         ("messages", "message.received"),
     ]
-    assert bob_frames[0]["id"] in bob_jobs and {f["id"] for f in bob_frames[1:]} <= bob_messages
+    bob_requests = await sync_to_async(
+        lambda: set(AppointmentRequest.objects.filter(customer=bob).values_list("pk", flat=True))
+    )()
+    assert {bob_frames[0]["id"], bob_frames[2]["id"]} <= bob_jobs and bob_frames[3]["id"] in bob_requests
+    assert {bob_frames[1]["id"], bob_frames[4]["id"]} <= bob_messages
     assert bob_frames[-1]["id"] == marker.pk
     for frame in streams["alice"]:
         assert "Bob" not in json.dumps(frame)

@@ -12,7 +12,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from crm.models import Customer, Invoice, Job, LoyaltyTransaction, Message
+from crm.models import AppointmentRequest, Customer, Invoice, Job, LoyaltyTransaction, Message
 from realtime.models import OutboxEvent
 from tests.realtime import helpers, snapshots
 from tests.realtime.scenarios import every_action, existing_rows
@@ -30,6 +30,7 @@ def own_ids(customer) -> dict[str, set[int]]:
         "messages": set(Message.objects.filter(customer=customer).values_list("pk", flat=True)),
         "loyalty": set(LoyaltyTransaction.objects.filter(customer=customer).values_list("pk", flat=True)),
         "profile": {customer.pk},
+        "requests": set(AppointmentRequest.objects.filter(customer=customer).values_list("pk", flat=True)),
     }
     for topic, object_id in OutboxEvent.objects.filter(customer_id=customer.pk).values_list(
         "topic", "object_id"
