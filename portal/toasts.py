@@ -110,13 +110,18 @@ def _loyalty_toast(event: OutboxEvent) -> Toast:
     return Toast("loyalty", title, description or "Points added to your balance.", url)
 
 
-def _request_toast(event: OutboxEvent) -> Toast:
+def _request_toast(event: OutboxEvent, job: OutboxEvent | None = None) -> Toast:
+    """An answer to the customer's request; `job` is the move or cancellation it made, when it
+    came in the same batch (its toast is folded into this one)."""
     request = event.new or {}
     url = _url("portal:appointments", f"job-{request.get('job')}")
     move = request.get("kind") == "reschedule"
     reply = Truncator(request.get("reply") or "").chars(120)
     if event.event == Event.REQUEST_ACCEPTED:
-        words = "We've moved your appointment." if move else "We've cancelled your appointment."
+        when = _when((job.new or {}).get("scheduled_start")) if job is not None else ""
+        words = "We've cancelled your appointment."
+        if move:
+            words = f"We've moved your appointment to {when}." if when else "We've moved your appointment."
         return Toast("job", "Request accepted", f"{words} {reply}".strip(), url)
     asked = "move" if move else "cancel"
     return Toast("job", "Request declined", f"We couldn't {asked} your appointment. {reply}".strip(), url)
@@ -175,11 +180,22 @@ def toast_for(
         for e in events
         if _completion_award(e, completed)
     }
+    # A move or cancellation that answers a request in the batch toasts as that answer.
+    answers = {(e.new or {}).get("job") for e in events if e.event == Event.REQUEST_ACCEPTED}
+    answered = {
+        e.object_id: e
+        for e in events
+        if e.topic == "jobs"
+        and e.object_id in answers
+        and e.event in {Event.JOB_RESCHEDULED, Event.JOB_CANCELLED}
+    }
     by_record: dict[tuple[str, int], list[Toast]] = {}
     for event in events:
-        if _completion_award(event, completed):
+        if _completion_award(event, completed) or (event.topic == "jobs" and event.object_id in answered):
             continue
         toast = significant(event, own)
+        if event.event == Event.REQUEST_ACCEPTED and toast is not None:
+            toast = _request_toast(event, answered.get(int((event.new or {}).get("job") or 0)))
         if toast is None:
             continue
         if event.event == Event.JOB_COMPLETED and event.object_id in awards:

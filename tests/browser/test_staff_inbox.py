@@ -90,7 +90,8 @@ def test_a_reschedule_request_accepted_by_staff_moves_the_customers_appointment_
     deadline = Deadline("request accepted to the customer's appointments page")
 
     expect(state).to_contain_text("Accepted", timeout=deadline.ms())
-    expect(toasts(page, "job")).to_contain_text("We've moved your appointment.", timeout=deadline.ms())
+    moved = f"We've moved your appointment to {wanted:%a} {wanted.day} {wanted:%b, %H:%M}"
+    expect(toasts(page, "job")).to_contain_text(moved, timeout=deadline.ms())
     deadline.done()
     expect(page.locator(f"#job-{job.pk} [data-field=scheduled-start]")).to_have_attribute(
         "datetime", wanted.isoformat()
