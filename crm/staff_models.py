@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 
 from crm.models import Customer, Job, LoyaltyTransaction, Message
 from realtime.models import TransactionalSave
@@ -53,6 +56,11 @@ class AppointmentRequest(TransactionalSave):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request for {self.job}"
+
+    @property
+    def preferred_moments(self) -> list[dt.datetime]:
+        """The preferred times as datetimes, for templates to format."""
+        return [moment for raw in self.preferred_times if (moment := parse_datetime(raw)) is not None]
 
 
 class InboxItem(models.Model):

@@ -24,6 +24,7 @@ from realtime import access
 from realtime.handshake import session_key_of
 from realtime.limits import InboundLimit, Verdict
 from realtime.protocol import CloseCode, ErrorCode, ProtocolError, encode, error_frame, parse_client_frame
+from realtime.publish import REVOCATIONS_GROUP
 from realtime.threads import read_in_thread
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class StaffConsumer(AsyncWebsocketConsumer):
         )
         try:
             await self.channel_layer.group_add(staff_stream.GROUP, self.channel_name)
+            # Logout, deactivation and permission changes are announced here (realtime.revocation).
+            await self.channel_layer.group_add(REVOCATIONS_GROUP, self.channel_name)
         except Exception:
             logger.warning("staff stream: the channel layer is unavailable", exc_info=True)
             await self.close(code=int(CloseCode.SERVER_ERROR))
@@ -96,6 +99,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
         if self.user_id is not None:
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(staff_stream.GROUP, self.channel_name)
+                await self.channel_layer.group_discard(REVOCATIONS_GROUP, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.inbound is None:
@@ -166,6 +170,19 @@ class StaffConsumer(AsyncWebsocketConsumer):
                 if frame["seq"] > self.cursor + 1:  # the layer lost some: fill the gap from the log
                     await self.catch_up(frame["seq"] - 1)
                 await self.deliver(frame)
+
+    async def realtime_recheck(self, message: dict[str, Any]) -> None:
+        """A user saved or permissions changed somewhere: re-check this socket's access now."""
+        if message.get("watchers") or message.get("user") == self.user_id:
+            code = await read_in_thread(_still_allowed)(self.session_key, self.user_id or 0)
+            if code is not None:
+                await self.close(code=int(code))
+
+    async def realtime_close(self, message: dict[str, Any]) -> None:
+        """A logout (this session) or a deleted user (this user)."""
+        session = message.get("session")
+        if message.get("user") == self.user_id or (session is not None and session == self.session_key):
+            await self.close(code=int(message.get("code", CloseCode.FORBIDDEN)))
 
     async def follow(self) -> None:
         """Repair and re-check on a timer: a lost frame with nothing after it, lost access."""

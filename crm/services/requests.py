@@ -23,6 +23,11 @@ Kind = AppointmentRequest.Kind
 Status = AppointmentRequest.Status
 
 
+def _day_and_time(moment: dt.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"  # "Thu 3 Dec, 06:00"
+
+
 def _preferred(kind: str, times: Iterable[dt.datetime], now: dt.datetime) -> list[str]:
     chosen = sorted(set(times))
     if kind == Kind.CANCEL:
@@ -72,7 +77,7 @@ def request_change(
     file_item(
         customer=customer,
         kind=InboxItem.Kind.REQUEST,
-        summary=f"{customer.name} asks to {verb} {job.service_type} on {timezone.localtime(job.scheduled_start):%a %d %b %H:%M}",
+        summary=f"{customer.name} asks to {verb} {job.service_type} on {_day_and_time(job.scheduled_start)}",
         text=note,
         record=("crm.job", job.pk),
         request=request,

@@ -148,3 +148,30 @@ async def test_bad_frames_get_the_portal_protocols_errors(staff):
     await socket.send({"type": "typing", "typing": True})
     assert (await socket.recv())["code"] == "unknown_type"
     await socket.close()
+
+
+async def test_losing_view_customer_or_logging_out_closes_the_staff_socket_at_once(staff, make_user):
+    from django.contrib.auth.models import Permission
+
+    socket = await open_socket(staff)
+    await socket.recv()
+    permission = await sync_to_async(Permission.objects.get)(codename="view_customer")
+    await sync_to_async(staff.user_permissions.remove)(permission)
+    assert await socket.recv(timeout=3) == {"closed": 4403}  # well before the 30 s sweep
+    await socket.close()
+
+    dana = await sync_to_async(make_user)("dana", staff=True, perms=["crm.view_customer"])
+    cookie = await session_cookie(dana)
+    headers = [
+        (b"host", b"testserver"),
+        (b"origin", b"http://testserver"),
+        (b"cookie", f"sessionid={cookie}".encode()),
+    ]
+    other = StaffSocket(WebsocketCommunicator(application, "/ws/staff/", headers=headers))
+    await other.comm.connect(timeout=5)
+    await other.recv()
+    from realtime.publish import close_session_sockets
+
+    await sync_to_async(close_session_sockets)(cookie, 4401)  # what logging out sends
+    assert await other.recv(timeout=3) == {"closed": 4401}
+    await other.close()
