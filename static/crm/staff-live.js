@@ -52,7 +52,10 @@ function notice(row) {
   const after = el("span", "", " to see it. Saving this form now is refused if it would overwrite the change.");
   item.append(after);
   box.append(item);
-  main.prepend(box);
+  // Below the page's object tools (History, View on site), which float at the top.
+  const tools = main.querySelector(".object-tools");
+  if (tools) tools.after(box);
+  else main.prepend(box);
 }
 
 /** The inbox page: insert a new item's row, drop handled ones. */

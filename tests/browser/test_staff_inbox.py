@@ -131,7 +131,9 @@ def test_two_staff_members_see_handled_at_once(new_page, admin_page, alice, make
     expect(danas.locator(f"#inbox-item-{first.pk}")).to_contain_text("by sam")
 
 
-def test_an_open_change_form_says_the_customer_changed_it_and_a_stale_save_is_refused(admin_page, alice):
+def test_an_open_change_form_says_the_customer_changed_it_and_a_stale_save_is_refused(
+    admin_page, alice, screenshot_dir
+):
     form = open_admin(admin_page, f"/admin/crm/customer/{alice.pk}/change/")
     list_page = admin_page.context.new_page()
     open_admin(list_page, "/admin/crm/customer/")
@@ -141,6 +143,8 @@ def test_an_open_change_form_says_the_customer_changed_it_and_a_stale_save_is_re
     notice = form.locator(".staff-notice li.warning")
     expect(notice).to_contain_text("Alice Example changed their phone number — reload", timeout=deadline.ms())
     deadline.done()
+    expect(form.locator("#staff-inbox-link .staff-inbox-count")).to_have_text("1")
+    form.screenshot(path=str(screenshot_dir / "admin-customer-changed.png"))
     expect(list_page.locator(".staff-notice")).to_contain_text("Alice Example changed their phone number")
 
     form.locator("#id_phone").fill("555-0000")
