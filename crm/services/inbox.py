@@ -64,10 +64,16 @@ def _close(item: InboxItem, by: User | None) -> InboxItem:
 
 @transaction.atomic
 def mark_handled(*, item: InboxItem, by: User) -> InboxItem:
-    item = InboxItem.objects.select_for_update().select_related("customer").get(pk=item.pk)
+    rows = InboxItem.objects.select_for_update(of=("self",)).select_related("customer", "request")
+    item = rows.get(pk=item.pk)
     if item.handled_at is not None:
         who = item.handled_by.get_username() if item.handled_by else "someone"
         raise DomainError(f"This item was already handled by {who}.", code="already_handled")
+    if item.request is not None and item.request.status == AppointmentRequest.Status.PENDING:
+        # Handling it silently would leave the customer waiting for an answer that never comes.
+        raise DomainError(
+            "Accept or decline the request: the customer is waiting for the answer.", code="request_pending"
+        )
     return _close(item, by)
 
 

@@ -19,22 +19,23 @@ def _later(days: int) -> dt.datetime:
 
 
 def test_a_reschedule_request_files_an_inbox_item_and_accepting_moves_the_job(customer, job, staff):
+    four, five = _later(4), _later(5)
     request = services.request_change(
-        customer=customer, job=job, kind="reschedule", preferred_times=[_later(5), _later(4)], note="Mornings"
+        customer=customer, job=job, kind="reschedule", preferred_times=[five, four], note="Mornings"
     )
     assert request.status == AppointmentRequest.Status.PENDING
-    assert request.preferred_times == [_later(4).isoformat(), _later(5).isoformat()]  # earliest first
+    assert request.preferred_times == [four.isoformat(), five.isoformat()]  # earliest first
     item = InboxItem.objects.get(request=request)
     assert item.kind == InboxItem.Kind.REQUEST and item.text == "Mornings" and item.handled_at is None
     assert (item.record_model, item.record_id) == ("crm.job", job.pk)
     length = job.scheduled_end - job.scheduled_start
 
-    services.accept_request(request=request, by=staff, start=_later(4), reply="See you then")
+    services.accept_request(request=request, by=staff, start=four, reply="See you then")
 
     job.refresh_from_db()
     request.refresh_from_db()
     item.refresh_from_db()
-    assert (job.scheduled_start, job.scheduled_end) == (_later(4), _later(4) + length)
+    assert (job.scheduled_start, job.scheduled_end) == (four, four + length)
     assert request.status == "accepted" and request.reply == "See you then" and request.decided_by == staff
     assert item.handled_by == staff
     assert list(StaffEvent.objects.values_list("event", flat=True)) == ["inbox.created", "inbox.handled"]
