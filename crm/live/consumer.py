@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -54,6 +55,10 @@ def _still_allowed(session_key: str | None, user_id: int) -> CloseCode | None:
     return None if staff_may_watch(user) else CloseCode.FORBIDDEN
 
 
+# Staff sockets open in this process, per user: the same cap as the portal's sockets.
+_open_by_user: Counter[int] = Counter()
+
+
 class StaffConsumer(AsyncWebsocketConsumer):
     user_id: int | None
     session_key: str | None
@@ -76,7 +81,11 @@ class StaffConsumer(AsyncWebsocketConsumer):
         if refusal is not None:
             await self.close(code=int(refusal))
             return
+        if user_id is not None and _open_by_user[user_id] >= settings.REALTIME_MAX_SOCKETS_PER_USER:
+            await self.close(code=int(CloseCode.TOO_MANY_SOCKETS))
+            return
         self.user_id, self.cursor = user_id, seq
+        _open_by_user[self.user_id or 0] += 1
         self.inbound = InboundLimit(
             settings.REALTIME_FRAMES_PER_SECOND,
             settings.REALTIME_FRAME_BURST,
@@ -97,6 +106,10 @@ class StaffConsumer(AsyncWebsocketConsumer):
         if self.tail is not None:
             self.tail.cancel()
         if self.user_id is not None:
+            _open_by_user[self.user_id] -= 1
+            if _open_by_user[self.user_id] <= 0:
+                del _open_by_user[self.user_id]
+            self.user_id = None  # counted once, however often disconnect runs
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(staff_stream.GROUP, self.channel_name)
                 await self.channel_layer.group_discard(REVOCATIONS_GROUP, self.channel_name)

@@ -175,3 +175,16 @@ async def test_losing_view_customer_or_logging_out_closes_the_staff_socket_at_on
     await sync_to_async(close_session_sockets)(cookie, 4401)  # what logging out sends
     assert await other.recv(timeout=3) == {"closed": 4401}
     await other.close()
+
+
+async def test_staff_sockets_per_user_are_capped_like_the_portals(staff, settings):
+    settings.REALTIME_MAX_SOCKETS_PER_USER = 1
+    first = await open_socket(staff)
+    assert (await first.recv())["type"] == "hello"
+    second = await open_socket(staff)
+    assert await second.recv() == {"closed": 4429}
+    await second.close()
+    await first.close()
+    third = await open_socket(staff)  # the first one's place is free again
+    assert (await third.recv())["type"] == "hello"
+    await third.close()
