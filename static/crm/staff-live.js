@@ -58,16 +58,20 @@ function notice(row) {
   else main.prepend(box);
 }
 
+/** Items handled while their row was on its way: it must not land after it left. */
+const handledIds = new Set();
+
 /** The inbox page: insert a new item's row, drop handled ones. */
 async function followInbox(frame) {
   const list = document.getElementById("staff-inbox-list");
   if (!list || list.dataset.showing !== "open") return;
   const existing = document.getElementById(`inbox-item-${frame.id}`);
   if (frame.new && frame.new.handled_at) {
+    handledIds.add(frame.id);
     existing?.remove();
   } else if (!existing) {
     const response = await fetch(`/admin/inbox/items/${frame.id}/`, { credentials: "same-origin" });
-    if (!response.ok || document.getElementById(`inbox-item-${frame.id}`)) return;
+    if (!response.ok || handledIds.has(frame.id) || document.getElementById(`inbox-item-${frame.id}`)) return;
     const holder = document.createElement("template");
     holder.innerHTML = (await response.text()).trim(); // our own server's fragment, escaped by Django
     list.prepend(holder.content);

@@ -25,12 +25,12 @@ def test_badge_shows_reconnecting_then_live_and_the_missed_change_arrives(
     job = schedule(alice)
     page = portal(alice.portal_user, "/portal/", base_url=dedicated_server.url)
     subscriptions = page.locator("#subscription-status")
-    expect(subscriptions).to_contain_text("5/5 active")
+    expect(subscriptions).to_contain_text("6/6 active")
 
     dedicated_server.stop()
     expect(badge(page)).to_have_attribute("data-state", "reconnecting")
     expect(subscriptions).to_have_attribute("data-state", "reconnecting")
-    expect(subscriptions).to_contain_text("0/5 active")
+    expect(subscriptions).to_contain_text("0/6 active")
 
     # Committed while nothing serves the socket: it is in the outbox, and in no frame yet.
     services.change_job_status(job=job, status=Job.Status.CONFIRMED)
@@ -39,7 +39,7 @@ def test_badge_shows_reconnecting_then_live_and_the_missed_change_arrives(
     dedicated_server.start()
     wait_live(page, timeout=RECONNECT_TIMEOUT_MS)
     expect(field_of(page, f"job-{job.pk}")).to_have_text("Confirmed")
-    expect(subscriptions).to_contain_text("5/5 active")
+    expect(subscriptions).to_contain_text("6/6 active")
     expect(toasts(page, "job")).to_have_count(1)
     assert page.evaluate("window.portalRealtime.isConnected") is True
     assert (

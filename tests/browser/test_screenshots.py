@@ -20,6 +20,7 @@ from crm import services
 from crm.models import Customer, Job
 from tests.browser.data import schedule, sent_invoice, staff_group
 from tests.browser.pages import badge, log_in_to_admin, log_in_to_portal, toasts, watch_for_errors
+from tests.browser.test_staff_inbox import IMAGES as STAFF_IMAGES
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,7 +51,7 @@ IMAGES = {
 
 def test_every_documented_image_is_made_here():
     documented = set(re.findall(r"img/([\w.-]+\.png)", (ROOT / "docs" / "components.md").read_text()))
-    assert documented == IMAGES
+    assert documented == IMAGES | STAFF_IMAGES
 
 
 def test_seeded_portal_pages(new_page, screenshot_dir):
@@ -61,7 +62,7 @@ def test_seeded_portal_pages(new_page, screenshot_dir):
     page = new_page()
     errors = watch_for_errors(page)
     log_in_to_portal(page, "alice", "alice-demo")
-    expect(page.locator("#subscription-status")).to_contain_text("5/5 active")
+    expect(page.locator("#subscription-status")).to_contain_text("6/6 active")
     expect(page.locator("#points-balance")).to_have_text(str(alice.points_balance))
     expect(page.locator("#greeting-name")).to_have_text("Alice Example")
     expect(page.locator(".toast")).to_have_count(0)
@@ -175,7 +176,7 @@ def test_component_gallery(new_page, staff_user, screenshot_dir):
     for kind in ("job", "invoice", "message", "loyalty", "info"):
         expect(page.locator(f"#demo-toast-{kind} .toast")).to_have_attribute("data-toast-type", kind)
     # One shared socket: the page's topics live, one added by a script still connecting.
-    expect(page.locator("#demo-subs-mixed")).to_contain_text("2/5 active")
+    expect(page.locator("#demo-subs-mixed")).to_contain_text("2/6 active")
     expect(page.locator('#demo-subs-mixed [data-topic="messages"]')).to_have_attribute(
         "data-state", "connecting"
     )

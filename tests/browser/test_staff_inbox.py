@@ -17,6 +17,9 @@ from tests.browser.pages import Deadline, log_in_to_admin, toasts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+# The images this module writes for docs/components.md (with SAVE_SCREENSHOTS=1).
+IMAGES = {"request-form.png", "request-accepted.png", "staff-inbox.png", "admin-customer-changed.png"}
+
 
 @pytest.fixture
 def alice(make_customer):

@@ -30,6 +30,10 @@ def test_the_inbox_is_an_admin_page_with_the_open_items_and_a_header_count(staff
     assert html.count('class="staff-inbox-item') == 2
     assert "Is 9 too early?" in html and "Alice Example asks to move Carpet cleaning" in html
     assert 'data-open-count="2"' in html and 'data-staff-seq="2"' in html
+    conversation = staff_client.get(
+        f"/admin/crm/message/?customer={asked.customer_id}"
+    )  # "Open conversation"
+    assert conversation.status_code == 200 and "Is 9 too early?" in conversation.content.decode()
     index = staff_client.get("/admin/").content.decode()
     assert 'id="staff-inbox-module"' in index and 'data-open-count="2"' in index
 
