@@ -34,6 +34,14 @@ Handler = Callable[[int, FrameType | None], Any] | int | None
 
 _installed = False
 _shutting_down = False
+# Other endpoints' sockets (the staff stream's), closed with 1012 alongside the hub's.
+_drains: list[Callable[[], Awaitable[None]]] = []
+
+
+def also_drain(step: Callable[[], Awaitable[None]]) -> None:
+    """Run `step` at shutdown, after the hub's sockets were told to close and before the layer
+    closes: it closes its own sockets with 1012 and returns when they are gone."""
+    _drains.append(step)
 
 
 def with_lifecycle(app: ASGIApp) -> ASGIApp:
@@ -100,6 +108,11 @@ async def shutdown(then: Callable[[], None]) -> None:
     for socket in sockets:
         if not socket.post({"type": "realtime.close", "code": int(CloseCode.SERVICE_RESTART)}):
             logger.warning("realtime: %s had a full inbox at shutdown", socket.channel_name)
+    for drain in _drains:
+        try:
+            await asyncio.wait_for(drain(), DRAIN_SECONDS)
+        except Exception:
+            logger.warning("realtime: shutdown drain %s failed", drain, exc_info=True)
     while the_hub.sockets and time.monotonic() - started < DRAIN_SECONDS:
         await asyncio.sleep(0.05)
     for step in (the_hub.stop, _forget_report, _close_layer, presence.close):

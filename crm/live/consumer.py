@@ -21,8 +21,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 
 from crm import staff_stream
-from realtime import access
+from realtime import access, lifecycle
 from realtime.handshake import session_key_of
+from realtime.hub import hub
 from realtime.limits import InboundLimit, Verdict
 from realtime.protocol import CloseCode, ErrorCode, ProtocolError, encode, error_frame, parse_client_frame
 from realtime.publish import REVOCATIONS_GROUP
@@ -55,8 +56,22 @@ def _still_allowed(session_key: str | None, user_id: int) -> CloseCode | None:
     return None if staff_may_watch(user) else CloseCode.FORBIDDEN
 
 
-# Staff sockets open in this process, per user: the same cap as the portal's sockets.
+# Staff sockets open in this process: per user for the same cap as the portal's sockets, and
+# all of them for shutdown.
 _open_by_user: Counter[int] = Counter()
+_open: set[StaffConsumer] = set()
+
+
+async def close_for_shutdown() -> None:
+    """SIGTERM: close every staff socket of this process with 1012 and wait until they are gone."""
+    for socket in list(_open):
+        with contextlib.suppress(Exception):
+            await socket.close(code=int(CloseCode.SERVICE_RESTART))
+    while _open:
+        await asyncio.sleep(0.05)
+
+
+lifecycle.also_drain(close_for_shutdown)
 
 
 class StaffConsumer(AsyncWebsocketConsumer):
@@ -76,6 +91,9 @@ class StaffConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()  # then close with a code, so browsers see why
+        if hub().draining:  # shutting down: come back to another process, or this one restarted
+            await self.close(code=int(CloseCode.SERVICE_RESTART))
+            return
         self.session_key = session_key_of(self.scope)
         user_id, refusal, seq = await read_in_thread(_admit)(self.session_key)
         if refusal is not None:
@@ -86,6 +104,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
             return
         self.user_id, self.cursor = user_id, seq
         _open_by_user[self.user_id or 0] += 1
+        _open.add(self)
         self.inbound = InboundLimit(
             settings.REALTIME_FRAMES_PER_SECOND,
             settings.REALTIME_FRAME_BURST,
@@ -103,6 +122,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "hello", "stream": "staff", "seq": seq, "topics": TOPICS})
 
     async def disconnect(self, code: int) -> None:
+        _open.discard(self)
         if self.tail is not None:
             self.tail.cancel()
         if self.user_id is not None:

@@ -1,0 +1,91 @@
+"""The staff stream on the embedded default (SQLite, in-memory layer, one daphne process): an
+inbox change saved by another process reaches an open staff socket through its tail, and
+SIGTERM closes staff sockets with 1012 like the portal's, then daphne exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+
+import pytest
+import websockets
+
+from tests.conftest import DaphneServer
+from tests.realtime.test_embedded import embedded_env, manage
+
+SETUP = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import Permission
+from django.contrib.sessions.backends.db import SessionStore
+from crm.models import Customer, User
+staff = User.objects.create_user("sam", password="sam-pw", is_staff=True)
+staff.user_permissions.add(Permission.objects.get(codename="view_customer"))
+customer = Customer.objects.create(name="Alice Example", email="alice@example.com")
+session = SessionStore()
+session.update({SESSION_KEY: str(staff.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                HASH_SESSION_KEY: staff.get_session_auth_hash()})
+session.create()
+print(session.session_key, customer.pk)
+"""
+
+MESSAGE = """
+from crm import services
+from crm.models import Customer
+services.customer_message(customer=Customer.objects.get(pk={customer}), body="from a shell", author=None)
+"""
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("embedded-staff")
+    env = embedded_env(str(folder / "db.sqlite3"))
+    manage(env, "migrate", "--no-input", "-v0")
+    session_key, customer = manage(env, "shell", "-v", "0", "-c", SETUP).split()[-2:]
+    server = DaphneServer(env, folder / "daphne.log")
+    server.start()
+    yield server, env, session_key, int(customer)
+    server.stop()
+
+
+async def open_staff_socket(server: DaphneServer, session_key: str):
+    connection = await websockets.connect(
+        server.ws_url.replace("/ws/realtime/", "/ws/staff/"),
+        origin=server.url,
+        additional_headers={"Cookie": f"sessionid={session_key}"},
+        open_timeout=10,
+    )
+    hello = json.loads(await asyncio.wait_for(connection.recv(), 10))
+    assert hello["type"] == "hello" and hello["stream"] == "staff", hello
+    await connection.send(json.dumps({"type": "subscribe", "topics": ["inbox"], "since": hello["seq"]}))
+    assert json.loads(await asyncio.wait_for(connection.recv(), 10))["type"] == "subscribed"
+    return connection, hello
+
+
+async def test_an_inbox_change_from_another_process_reaches_the_staff_socket(embedded):
+    server, env, session_key, customer = embedded
+    connection, hello = await open_staff_socket(server, session_key)
+    await asyncio.to_thread(manage, env, "shell", "-v", "0", "-c", MESSAGE.format(customer=customer))
+    frame = json.loads(await asyncio.wait_for(connection.recv(), 10))
+    assert (frame["type"], frame["seq"], frame["event"]) == ("change", hello["seq"] + 1, "inbox.created")
+    assert frame["new"]["text"] == "from a shell"
+    await connection.close()
+
+
+async def test_sigterm_closes_staff_sockets_with_1012_and_daphne_exits_0(embedded):
+    server, _env, session_key, _customer = embedded
+    sockets = [(await open_staff_socket(server, session_key))[0] for _ in range(3)]
+    process = server.process
+    assert process is not None
+    process.send_signal(signal.SIGTERM)
+    for socket in sockets:
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                await asyncio.wait_for(socket.recv(), 10)
+        assert socket.close_code == 1012
+    returncode = await asyncio.to_thread(process.wait, 10)
+    log = server.log_path.read_text()
+    assert returncode == 0, log[-3000:]
+    assert "Fatal Python error" not in log and "Task was destroyed" not in log, log[-3000:]
+    server.process = None
+    server.start()
