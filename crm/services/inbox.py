@@ -96,8 +96,7 @@ def close_open_items(*, customer: Customer, kind: str, by: User | None, **match:
 def reply_to_customer(*, item: InboxItem, body: str, by: User) -> Message:
     """Answer an item with a message to its customer; the customer's open messages are answered."""
     item = InboxItem.objects.select_related("customer").get(pk=item.pk)
-    message = post_message(customer=item.customer, body=body, author=by)
-    close_open_items(customer=item.customer, kind=InboxItem.Kind.MESSAGE, by=by)
+    message = post_message(customer=item.customer, body=body, author=by)  # answers their messages
     if item.handled_at is None and item.kind != InboxItem.Kind.MESSAGE:
         _close(InboxItem.objects.select_for_update().select_related("customer").get(pk=item.pk), by)
     return message

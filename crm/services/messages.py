@@ -40,6 +40,19 @@ def post_message(
         raise DomainError(f"A message is at most {MAX_MESSAGE_LENGTH} characters.", code="too_long")
     if direction not in Message.Direction.values:
         raise DomainError(f"Unknown direction {direction!r}.", code="bad_direction")
+    message = _store(customer, body, author, direction, idempotency_key)
+    if direction == Message.Direction.TO_CUSTOMER:
+        # A reply from anywhere (the inbox, the admin's message forms) answers what the customer
+        # wrote: their open message items leave the staff inbox.
+        from crm.services.inbox import close_open_items  # inbox files messages through this module
+
+        close_open_items(customer=customer, kind="message", by=author)
+    return message
+
+
+def _store(
+    customer: Customer, body: str, author: User | None, direction: str, idempotency_key: str | None
+) -> Message:
     if idempotency_key is None:
         return Message.objects.create(customer=customer, author=author, direction=direction, body=body)
     if not valid_idempotency_key(idempotency_key):

@@ -150,3 +150,13 @@ def test_nothing_is_filed_when_the_change_is_refused(customer):
     with pytest.raises(services.DomainError):
         services.customer_contact_change(customer=customer, name="")
     assert not InboxItem.objects.exists() and staff_stream.current_seq() == 0
+
+
+def test_a_reply_posted_anywhere_answers_the_customers_open_messages(customer, staff):
+    for body in ("One", "Two"):
+        services.customer_message(customer=customer, body=body, author=customer.portal_user)
+    services.customer_contact_change(customer=customer, phone="555-0123")
+    services.post_message(customer=customer, body="Answering both", author=staff)  # the admin's path
+    open_kinds = list(InboxItem.objects.filter(handled_at__isnull=True).values_list("kind", flat=True))
+    assert open_kinds == ["contact"]
+    assert set(InboxItem.objects.filter(kind="message").values_list("handled_by", flat=True)) == {staff.pk}
