@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0004_calendar_feed'),
+        ('crm', '0007_message_idempotency'),
     ]
 
     operations = [

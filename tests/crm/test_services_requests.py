@@ -160,3 +160,10 @@ def test_a_reply_posted_anywhere_answers_the_customers_open_messages(customer, s
     open_kinds = list(InboxItem.objects.filter(handled_at__isnull=True).values_list("kind", flat=True))
     assert open_kinds == ["contact"]
     assert set(InboxItem.objects.filter(kind="message").values_list("handled_by", flat=True)) == {staff.pk}
+
+
+def test_a_retried_send_with_the_same_key_files_one_inbox_item(customer):
+    first = services.customer_message(customer=customer, body="Hi", author=None, idempotency_key="key-12345")
+    again = services.customer_message(customer=customer, body="Hi", author=None, idempotency_key="key-12345")
+    assert again.pk == first.pk
+    assert InboxItem.objects.filter(message=first).count() == 1 and staff_stream.current_seq() == 1
