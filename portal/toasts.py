@@ -195,7 +195,8 @@ def toast_for(
             continue
         toast = significant(event, own)
         if event.event == Event.REQUEST_ACCEPTED and toast is not None:
-            toast = _request_toast(event, answered.get(int((event.new or {}).get("job") or 0)))
+            job_event = answered.get(int((event.new or {}).get("job") or 0))
+            toast = replace(_request_toast(event, job_event), key=toast.key)
         if toast is None:
             continue
         if event.event == Event.JOB_COMPLETED and event.object_id in awards:

@@ -181,7 +181,7 @@ def test_component_gallery(new_page, staff_user, screenshot_dir):
         "data-state", "connecting"
     )
     compact = page.locator("#demo-subs-compact details")
-    expect(compact).to_contain_text("5/5 active")
+    expect(compact).to_contain_text("6/6 active")
     expect(compact.locator(".subs-list")).to_be_hidden()  # folded until opened
     compact.locator("summary").click()
     expect(compact.locator(".subs-list")).to_be_visible()
