@@ -148,8 +148,8 @@ def test_the_dashboard_shows_the_connection_once_with_the_subscriptions_folded(c
     # The header's badge, and no other connection status component.
     assert html.count("data-connection-status") == 1 and 'data-variant="badge"' in html
     assert '<details class="subs subs--compact" id="subscription-status" data-state="connecting"' in html
-    assert "<summary" in html and "/5 active" in html
-    assert html.count('class="subs-item"') == 5
+    assert "<summary" in html and "/6 active" in html
+    assert html.count('class="subs-item"') == 6
 
 
 def test_a_profile_change_renames_the_header_everywhere_but_redraws_forms_only_where_shown(client_for, alice):
