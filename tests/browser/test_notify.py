@@ -43,7 +43,7 @@ def test_a_message_toasts_and_counts_on_the_appointments_page(portal, alice):
     services.change_job_status(job=job, status="confirmed")
     expect(page.locator(f'#job-{job.pk} [data-field="status"]')).to_have_text("Confirmed")
     expect(page.locator(".message, .loyalty-row")).to_have_count(0)
-    assert page.locator("body").get_attribute("data-topics") == "jobs"
+    assert page.locator("body").get_attribute("data-topics") == "jobs requests"
     assert errors == []
 
 
