@@ -287,6 +287,7 @@ class CalendarFeed(models.Model):
 
 # Kept in its own module for size; imported here so that Django finds it as a model of this app.
 from crm.digest_cursor import DigestCursor  # noqa: E402, F401
+
 # Models of their own module, loaded with the app's (this module is near its size limit).
 from crm.staff_models import AppointmentRequest as AppointmentRequest  # noqa: E402
 from crm.staff_models import InboxItem as InboxItem  # noqa: E402

@@ -50,8 +50,8 @@ from crm.services.messages import (
     post_message,
     valid_idempotency_key,
 )
-from crm.services.updates import advance_digest, claimed_digest, mark_updates_seen, open_digest_cursors
 from crm.services.requests import accept_request, decline_request, request_change
+from crm.services.updates import advance_digest, claimed_digest, mark_updates_seen, open_digest_cursors
 
 __all__ = [
     "CONTACT_FIELDS",
