@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0007_message_idempotency'),
+        ('crm', '0006_message_idempotency'),
     ]
 
     operations = [
