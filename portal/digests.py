@@ -56,6 +56,8 @@ def candidates(now: dt.datetime) -> list[int]:
     """Customers with an emailable change newer than their digest cursor."""
     tops = dict(
         OutboxEvent.objects.filter(updates.EMAILED, created_at__gte=now - LOOKBACK)
+        # A deleted customer's events stay in the outbox (a plain id); their cursor's FK would fail.
+        .filter(customer_id__in=Customer.objects.values("pk"))
         .values_list("customer_id")
         .annotate(top=Max("seq"))
         .order_by()

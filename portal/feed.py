@@ -60,7 +60,8 @@ def updates_feed(request: PortalRequest) -> HttpResponse:
         for event in page.object_list
         if (toast := significant(event)) is not None
     ]
-    services.mark_updates_seen(customer=customer, seq=newest)
+    if request.method == "GET":  # a HEAD (link checkers, prefetches) must not clear the bell
+        services.mark_updates_seen(customer=customer, seq=newest)
 
     def load(customer_id: int, now: dt.datetime) -> dict[str, Any]:
         return {"entries": entries, "page_obj": page}

@@ -6,6 +6,7 @@ claimed in PostgreSQL (`SELECT … FOR UPDATE SKIP LOCKED`), so no change is ema
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -13,6 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 from portal import digests
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -28,9 +31,13 @@ class Command(BaseCommand):
         if interval <= 0:
             raise CommandError("--interval must be more than 0 seconds")
         while True:
-            sent = digests.send_due()
-            self.stdout.write(f"{sent} digest email(s) sent")
             if not loop:
+                self.stdout.write(f"{digests.send_due()} digest email(s) sent")
                 return
+            try:
+                self.stdout.write(f"{digests.send_due()} digest email(s) sent")
+            except Exception:
+                # A round that fails (database away) must not end the service: try again next round.
+                logger.exception("digest round failed")
             close_old_connections()  # a long-lived loop must not keep a broken connection
             time.sleep(interval)
