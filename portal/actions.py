@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from crm import services
 from crm.models import Message
 from crm.rewards import reward_description
-from portal import own_changes, selectors
+from portal import own_changes, selectors, updates
 from portal.forms import ContactForm, MessageForm, PreferencesForm, RedeemForm
 from portal.permissions import PortalRequest, customer_required, wants_json
 from portal.write_slots import one_of_few_writes
@@ -138,6 +138,7 @@ def redeem(request: PortalRequest) -> HttpResponse:
         return _domain_refusal(request, error, "portal:loyalty")
     # The page already shows it; its echo should not toast as if staff had redeemed.
     own_changes.remember(request, "loyalty", transaction.pk)
+    updates.skip_own(request.customer_id, "loyalty", transaction.pk)  # not news to the bell either
     balance = selectors.points_balance(request.customer_id)
     return _done(
         request,

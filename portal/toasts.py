@@ -139,21 +139,33 @@ def significant(event: OutboxEvent, own: Own = frozenset()) -> Toast | None:
     return replace(toast, key=f"{event.topic}:{event.object_id}") if toast else None
 
 
-def _significant(event: OutboxEvent) -> Toast | None:
-    name = event.event
-    if name in {
+JOB_EVENTS = frozenset(
+    {
         Event.JOB_SCHEDULED,
         Event.JOB_RESCHEDULED,
         Event.JOB_STATUS_CHANGED,
         Event.JOB_COMPLETED,
         Event.JOB_CANCELLED,
-    }:
+    }
+)
+INVOICE_EVENTS = frozenset(
+    {Event.INVOICE_CREATED, Event.INVOICE_SENT, Event.INVOICE_PAID, Event.INVOICE_OVERDUE}
+)
+LOYALTY_EVENTS = frozenset({Event.LOYALTY_EARNED, Event.LOYALTY_BONUS, Event.LOYALTY_REDEEMED})
+# Every event that may toast (a message only when staff sent it): `portal.updates` builds its
+# SQL filter from this, so the feed and the toasts cannot disagree.
+TOASTING = JOB_EVENTS | INVOICE_EVENTS | LOYALTY_EVENTS
+
+
+def _significant(event: OutboxEvent) -> Toast | None:
+    name = event.event
+    if name in JOB_EVENTS:
         return _job_toast(event)
-    if name in {Event.INVOICE_CREATED, Event.INVOICE_SENT, Event.INVOICE_PAID, Event.INVOICE_OVERDUE}:
+    if name in INVOICE_EVENTS:
         return _invoice_toast(event)
     if name == Event.MESSAGE_RECEIVED and (event.new or {}).get("direction") == "to_customer":
         return _message_toast(event)
-    if name in {Event.LOYALTY_EARNED, Event.LOYALTY_BONUS, Event.LOYALTY_REDEEMED}:
+    if name in LOYALTY_EVENTS:
         return _loyalty_toast(event)
     if name in {Event.REQUEST_ACCEPTED, Event.REQUEST_DECLINED}:
         return _request_toast(event)

@@ -16,26 +16,13 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 
-from crm import notifications
+from crm import notifications, services
 from crm.models import Customer
+from portal.toasts import TOASTING
 from realtime.events import Event
 from realtime.models import OutboxEvent
 
-_TOASTING = (
-    Event.JOB_SCHEDULED,
-    Event.JOB_RESCHEDULED,
-    Event.JOB_STATUS_CHANGED,
-    Event.JOB_COMPLETED,
-    Event.JOB_CANCELLED,
-    Event.INVOICE_CREATED,
-    Event.INVOICE_SENT,
-    Event.INVOICE_PAID,
-    Event.INVOICE_OVERDUE,
-    Event.LOYALTY_EARNED,
-    Event.LOYALTY_BONUS,
-    Event.LOYALTY_REDEEMED,
-)
-SIGNIFICANT = Q(event__in=_TOASTING) | Q(event=Event.MESSAGE_RECEIVED, new__direction="to_customer")
+SIGNIFICANT = Q(event__in=sorted(TOASTING)) | Q(event=Event.MESSAGE_RECEIVED, new__direction="to_customer")
 
 # Worth an email to a customer who is away (issue 11): a message from staff, an invoice sent or
 # overdue, an appointment moved or cancelled.
@@ -73,6 +60,25 @@ def unseen_count(customer_id: int) -> int:
     """The bell's number: significant changes since the customer last opened the feed (one query)."""
     seen = Customer.objects.filter(pk=customer_id).values("updates_seen_seq")
     return significant_events(customer_id).filter(seq__gt=Subquery(seen)).count()
+
+
+def skip_own(customer_id: int, topic: str, object_id: int) -> None:
+    """Keep a change the customer made themselves (a portal redemption) out of the bell and the
+    feed's "New": move their seen mark past it when everything before it was seen already.
+
+    Seqs commit in order, so once the change is committed nothing below it can still arrive.
+    """
+    own = (
+        OutboxEvent.objects.filter(customer_id=customer_id, topic=topic, object_id=object_id)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if own is None or customer is None:
+        return
+    if not significant_events(customer_id).filter(seq__gt=customer.updates_seen_seq, seq__lt=own).exists():
+        services.mark_updates_seen(customer=customer, seq=own)
 
 
 def newest_seq(customer_id: int) -> int:

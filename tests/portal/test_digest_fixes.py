@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from unittest import mock
 
 import pytest
@@ -79,3 +80,62 @@ def test_a_head_request_for_the_feed_does_not_mark_updates_seen(client_for, alic
     client.get(reverse("portal:updates"))
     alice.refresh_from_db()
     assert alice.updates_seen_seq > 0
+
+
+def bell(client) -> int:
+    found = re.search(
+        r'id="updates-bell"[^>]*data-count="(\d+)"', client.get(reverse("portal:dashboard")).content.decode()
+    )
+    assert found, "no bell on the page"
+    return int(found.group(1))
+
+
+@pytest.mark.django_db
+def test_the_customers_own_redemption_is_not_news_to_the_bell_or_the_feed(client_for, alice, json_headers):
+    client = client_for(alice)
+    client.get(reverse("portal:updates"))  # all caught up
+    assert bell(client) == 0
+    assert client.post(reverse("portal:redeem"), {"points": "100"}, **json_headers).status_code == 200
+    assert bell(client) == 0
+    assert "feed-entry--new" not in client.get(reverse("portal:updates")).content.decode()
+    # A staff redemption still is news.
+    services.redeem_points(customer=alice, points=10, description="Redeemed at the office")
+    assert bell(client) == 1
+
+
+@pytest.mark.django_db
+def test_own_redemption_leaves_earlier_unseen_staff_changes_new(client_for, alice, json_headers):
+    client = client_for(alice)
+    client.get(reverse("portal:updates"))
+    services.post_message(customer=alice, body="Are you home on Friday?", author=None)
+    client.post(reverse("portal:redeem"), {"points": "100"}, **json_headers)
+    assert bell(client) >= 1  # the staff message is still unseen
+    assert "Are you home on Friday?" in client.get(reverse("portal:updates")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_feed_and_the_toasts_agree_on_what_is_significant(make_customer):
+    from portal import toasts, updates
+    from realtime.events import Event
+    from realtime.models import OutboxEvent
+
+    customer = make_customer("Sig Nificant")
+    rows = []
+    for seq, name in enumerate(sorted(Event), start=1):
+        for direction in ("to_customer", "to_staff"):
+            rows.append(
+                OutboxEvent(
+                    customer_id=customer.pk + 10_000,
+                    seq=len(rows) + 1,
+                    topic=name.split(".")[0],
+                    op="update",
+                    event=name,
+                    object_id=seq,
+                    new={"direction": direction, "points": 5, "number": "INV-1"},
+                    created_at=timezone.now(),
+                )
+            )
+    OutboxEvent.objects.bulk_create(rows)
+    in_sql = set(OutboxEvent.objects.filter(updates.SIGNIFICANT).values_list("seq", flat=True))
+    toasting = {row.seq for row in rows if toasts.significant(row) is not None}
+    assert in_sql == toasting and toasting
