@@ -1,7 +1,8 @@
 """Whether a customer has a portal tab open, for work outside the socket processes (emails).
 
 Each hub's sweep (every `REALTIME_CHECK_INTERVAL`) stamps `connected_until = now` for the
-customers with an own socket open on its process, in one statement. A customer is *present*
+customers with an own socket open on its process, in one statement, and so does an own socket
+closing (what the tab showed since the last sweep must not be emailed). A customer is *present*
 while that stamp is younger than the presence time to live (2.5 sweeps), and a change happened
 *while away* when it was recorded after the stamp. Staff sockets watching a customer do not count.
 """
@@ -9,22 +10,48 @@ while that stamp is younger than the presence time to live (2.5 sweeps), and a c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
+from typing import Protocol
 
 from django.utils import timezone
 
 from realtime.models import Attendance
 from realtime.presence import presence_ttl
+from realtime.threads import read_in_thread
+
+logger = logging.getLogger(__name__)
 
 
-def record(customer_ids: Iterable[int]) -> None:
+class Socket(Protocol):
+    customer_id: int | None
+    requested: int | None  # a staff socket watching a customer: not the customer's own tab
+
+
+def record(customer_ids: Iterable[int | None]) -> None:
     """Mark these customers as connected now (the hub's sweep)."""
     now = timezone.now()
-    rows = [Attendance(customer_id=customer_id, connected_until=now) for customer_id in set(customer_ids)]
+    # Sorted: two processes upserting overlapping sets lock the rows in one order (no deadlock).
+    ids = sorted({customer_id for customer_id in customer_ids if customer_id})
+    rows = [Attendance(customer_id=customer_id, connected_until=now) for customer_id in ids]
     if rows:
         Attendance.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["customer_id"], update_fields=["connected_until"]
         )
+
+
+async def stamp(customer_ids: Iterable[int | None]) -> None:
+    """`record` from the event loop; a failure is logged, never raised (the sweep goes on)."""
+    try:
+        await read_in_thread(record)(list(customer_ids))
+    except Exception:
+        logger.exception("realtime: recording attendance failed")
+
+
+async def closed(socket: Socket) -> None:
+    """A customer's own socket closed: they saw everything up to now."""
+    if socket.customer_id is not None and socket.requested is None:
+        await stamp([socket.customer_id])
 
 
 def connected_until(customer_id: int) -> dt.datetime | None:

@@ -29,7 +29,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from realtime import access, registry
+from realtime import access, attendance, registry
 from realtime.handshake import session_key_of
 from realtime.hub import INBOX_SIZE, ShuttingDown, hub
 from realtime.limits import InboundLimit, Verdict
@@ -173,6 +173,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
             return
         self.released = True
         hub().unregister(self)
+        await attendance.closed(self)  # before leaving: emails skip what this tab showed
         if self.room is not None:
             try:
                 await self.room.leave()

@@ -236,14 +236,14 @@ class Hub:
         ]
         verdicts = await read_in_thread(access.check_all)(grants)
         self.stats.swept += len(sockets)
-        own: list[int] = []  # customers with a tab of their own open here (not staff watching)
+        own: list[int | None] = []  # customers with a tab of their own open here (not staff watching)
         for socket, code in zip(sockets, verdicts, strict=True):
             if code is not None:
                 self.stats.closed_by_sweep += 1
                 socket.post({"type": "realtime.close", "code": int(code)})
             elif socket.requested is None:
-                own.append(socket.customer_id or 0)
-        await read_in_thread(attendance.record)(own)  # emails go to customers with no tab open
+                own.append(socket.customer_id)
+        await attendance.stamp(own)  # emails go to customers with no tab open (never raises)
         entries = [
             (s.customer_id or 0, s.channel_name, entry)
             for s in sockets
