@@ -33,6 +33,7 @@ def default_preferences() -> dict[str, str | bool]:
         "notify_invoices": True,
         "notify_messages": True,
         "notify_loyalty": True,
+        "email_digests": True,
     }
 
 

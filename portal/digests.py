@@ -73,7 +73,7 @@ def wanted(customer: Customer, events: list[OutboxEvent], last_seen: dt.datetime
     preferences = customer.preferences or {}
     if preferences.get("contact_channel", Customer.ContactChannel.EMAIL) != Customer.ContactChannel.EMAIL:
         return []
-    if not customer.email:
+    if not customer.email or preferences.get("email_digests", True) is False:
         return []
     muted = notifications.muted_topics(customer)
     return [
@@ -99,6 +99,7 @@ def compose(customer: Customer, events: list[OutboxEvent]) -> EmailMultiAlternat
         "lines": lines,
         "feed_url": _absolute(reverse("portal:updates")),
         "unsubscribe": links,
+        "unsubscribe_all": unsubscribe.url_for(customer.pk, unsubscribe.ALL),
         "business_name": settings.BUSINESS_NAME,
     }
     subject = f"{settings.BUSINESS_NAME}: {context['summary']}"
@@ -106,9 +107,10 @@ def compose(customer: Customer, events: list[OutboxEvent]) -> EmailMultiAlternat
         subject=subject[:150],
         body=render_to_string("portal/email/digest.txt", context),
         to=[customer.email],
-        # Mail clients' own unsubscribe button (RFC 2369, one-click per RFC 8058): the first category's link.
+        # Mail clients' own unsubscribe button (RFC 2369, one-click per RFC 8058): all these emails,
+        # and only emails (the portal's pop-ups stay as they are).
         headers={
-            "List-Unsubscribe": f"<{links[0][1]}>",
+            "List-Unsubscribe": f"<{context['unsubscribe_all']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )

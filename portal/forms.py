@@ -64,6 +64,7 @@ PREFERENCE_LABELS = {
     "notify_invoices": "Invoices and payments",
     "notify_messages": "Messages from our team",
     "notify_loyalty": "Loyalty points",
+    "email_digests": "Email me a summary while I'm away",
 }
 
 
@@ -81,4 +82,5 @@ class PreferencesForm(ChangesOnly):
 
     @classmethod
     def for_customer(cls, customer: Customer) -> PreferencesForm:
-        return cls(initial=dict(customer.preferences or {}))
+        # A flag the customer never set is on (customers made before it existed lack it).
+        return cls(initial={**dict.fromkeys(PREFERENCE_FLAGS, True), **(customer.preferences or {})})

@@ -24,6 +24,7 @@ from crm.models import Customer
 from portal import updates
 
 SALT = "portal.unsubscribe"
+ALL = "*"  # the token's topic for "no digest emails at all" (List-Unsubscribe, the email's last link)
 
 
 def token_for(customer_id: int, topic: str) -> str:
@@ -47,7 +48,8 @@ def _read(token: str) -> tuple[Customer, str] | str:
         return "This unsubscribe link is not valid. Please use the link from the email as it is, or change which emails you get under Profile in your portal."
     topic = data.get("t") if isinstance(data, dict) else None
     customer_id = data.get("c") if isinstance(data, dict) else None
-    if not isinstance(topic, str) or topic not in updates.CATEGORIES or not isinstance(customer_id, int):
+    known = isinstance(topic, str) and (topic in updates.CATEGORIES or topic == ALL)
+    if not isinstance(topic, str) or not known or not isinstance(customer_id, int):
         return "This unsubscribe link is not valid."
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
@@ -64,8 +66,11 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(found, str):
         return render(request, "portal/unsubscribe.html", {"error": found}, status=400)
     customer, topic = found
-    context = {"category": updates.CATEGORY_NAMES[topic], "token": token, "done": False}
+    every = topic == ALL
+    category = "your updates" if every else updates.CATEGORY_NAMES[topic]
+    context = {"category": category, "all": every, "token": token, "done": False}
     if request.method == "POST":
-        services.update_preferences(customer=customer, preferences={updates.CATEGORIES[topic]: False})
+        flag = "email_digests" if every else updates.CATEGORIES[topic]
+        services.update_preferences(customer=customer, preferences={flag: False})
         context["done"] = True
     return render(request, "portal/unsubscribe.html", context)

@@ -24,6 +24,7 @@ FLAG_LABELS = {
     "notify_invoices": "Notify about invoices and payments",
     "notify_messages": "Notify about messages from the team",
     "notify_loyalty": "Notify about loyalty points",
+    "email_digests": "Email a summary of updates while away",
 }
 
 

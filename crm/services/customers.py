@@ -20,6 +20,7 @@ PREFERENCE_FLAGS = (
     "notify_invoices",
     "notify_messages",
     "notify_loyalty",
+    "email_digests",  # emails while away (portal.digests); the portal's notifications stay
 )
 
 

@@ -151,6 +151,7 @@ def test_edit_preferences(client_for, alice, json_headers, rendered_form):
         "notify_invoices": True,
         "notify_messages": False,
         "notify_loyalty": False,
+        "email_digests": True,  # untouched (the digest emails' switch)
     }
 
 

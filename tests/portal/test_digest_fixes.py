@@ -139,3 +139,35 @@ def test_the_feed_and_the_toasts_agree_on_what_is_significant(make_customer):
     in_sql = set(OutboxEvent.objects.filter(updates.SIGNIFICANT).values_list("seq", flat=True))
     toasting = {row.seq for row in rows if toasts.significant(row) is not None}
     assert in_sql == toasting and toasting
+
+
+@pytest.mark.django_db
+def test_one_click_unsubscribe_stops_every_digest_email_but_no_portal_notification(make_customer):
+    from django.test import Client
+
+    from crm import notifications
+
+    alice = away(make_customer("Alice Example", login="alice"))
+    services.post_message(customer=alice, body="First", author=None)
+    invoice = services.create_invoice(customer=alice, total="10.00")
+    services.send_invoice(invoice=invoice)
+    assert digests.send_due(timezone.now() + LATER) == 1
+    [email] = mail.outbox
+    header = email.extra_headers["List-Unsubscribe"].strip("<>")
+    assert f"Stop all these emails: {header}" in email.body
+    done = Client(enforce_csrf_checks=True).post(header.removeprefix("http://localhost:8000"))
+    assert done.status_code == 200 and b"data-unsubscribed" in done.content
+    alice.refresh_from_db()
+    assert alice.preferences["email_digests"] is False
+    assert notifications.muted_topics(alice) == frozenset()  # pop-ups in the portal stay on
+    services.post_message(customer=alice, body="Second", author=None)
+    services.send_invoice(invoice=services.create_invoice(customer=alice, total="20.00"))
+    assert digests.send_due(timezone.now() + LATER * 2) == 0 and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_profile_shows_the_email_switch_on_for_a_customer_who_never_set_it(client_for, alice):
+    Customer.objects.filter(pk=alice.pk).update(preferences={"contact_channel": "email"})
+    html = client_for(alice).get(reverse("portal:profile")).content.decode()
+    found = re.search(r'<input type="checkbox" name="email_digests"[^>]*>', html)
+    assert found and "checked" in found.group(0)
