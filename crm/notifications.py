@@ -29,11 +29,6 @@ def _preferences(source: Preferences) -> Mapping[str, Any]:
     return (source.preferences or {}) if isinstance(source, Customer) else source
 
 
-def category_of(topic: str) -> str | None:
-    """The category of a realtime topic's changes (`jobs` -> `appointments`), None for `profile`."""
-    return TOPIC_CATEGORIES.get(topic)
-
-
 def is_muted(customer: Preferences, category: str) -> bool:
     """True when the customer switched notifications of `category` (or of that topic) off.
 

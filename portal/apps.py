@@ -7,4 +7,4 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from portal import feed, sync  # noqa: F401  (registers the synced models; the login receiver)
+        from portal import checks, feed, sync  # noqa: F401  (registers the synced models; the login receiver; checks)

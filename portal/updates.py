@@ -96,16 +96,18 @@ def _day(value: object) -> str:
     return formats.date_format(timezone.localtime(moment), "D j M") if moment else ""
 
 
-def _job_phrase(event: OutboxEvent) -> str:
+def _job_phrase(event: OutboxEvent, *, new: bool = False) -> str:
     row = event.new or {}
+    # Scheduled while away, then changed: still news of a new appointment, on its latest day.
+    new = new and event.event != Event.JOB_CANCELLED
     # A moved appointment is named by the day it was on: the one the customer remembers.
     when = _day(
         (event.old or row).get("scheduled_start")
-        if event.event == Event.JOB_RESCHEDULED
+        if event.event == Event.JOB_RESCHEDULED and not new
         else row.get("scheduled_start")
     )
     on = f" on {when}" if when else ""
-    if event.event == Event.JOB_SCHEDULED:
+    if event.event == Event.JOB_SCHEDULED or new:
         return f"new appointment{on}"
     if event.event == Event.JOB_RESCHEDULED:
         return f"appointment{on} moved"
@@ -128,8 +130,11 @@ def _invoice_phrase(event: OutboxEvent) -> str:
 def summary(events: Iterable[OutboxEvent]) -> str:
     """A few words for a set of significant changes, the latest state of each record once."""
     latest: dict[tuple[str, int], OutboxEvent] = {}
+    scheduled: set[tuple[str, int]] = set()
     for event in sorted(events, key=lambda e: e.seq):
         latest[(event.topic, event.object_id)] = event
+        if event.event == Event.JOB_SCHEDULED:
+            scheduled.add((event.topic, event.object_id))
     if not latest:
         return ""
     counts: Counter[str] = Counter()
@@ -141,7 +146,7 @@ def summary(events: Iterable[OutboxEvent]) -> str:
         elif event.topic == "loyalty":
             points += int((event.new or {}).get("points", 0))
         elif event.topic == "jobs":
-            phrases.append(_job_phrase(event))
+            phrases.append(_job_phrase(event, new=(event.topic, event.object_id) in scheduled))
         elif event.topic == "invoices":
             phrases.append(_invoice_phrase(event))
     parts = []

@@ -17,6 +17,7 @@ PRODUCTION = {
     "CSRF_TRUSTED_ORIGINS": "https://example.com",
     "DATABASE_URL": "postgres://portal:secret@db.internal:5433/portal",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "PORTAL_BASE_URL": "https://example.com",
 }
 
 
@@ -233,6 +234,14 @@ def test_deploy_check_is_clean_with_production_values():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_warns_when_emails_would_link_to_localhost_in_production():
+    env = {key: value for key, value in PRODUCTION.items() if key != "PORTAL_BASE_URL"}
+    result = run(["manage.py", "check", "--fail-level", "WARNING"], **env)
+    assert result.returncode != 0 and "portal.W001" in result.stderr + result.stdout
+    assert "PORTAL_BASE_URL" in result.stderr + result.stdout
+    assert run(["manage.py", "check", "--fail-level", "WARNING"], **PRODUCTION).returncode == 0
 
 
 def test_deploy_check_fails_when_debug_is_on_in_production():

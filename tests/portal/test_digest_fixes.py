@@ -171,3 +171,23 @@ def test_the_profile_shows_the_email_switch_on_for_a_customer_who_never_set_it(c
     html = client_for(alice).get(reverse("portal:profile")).content.decode()
     found = re.search(r'<input type="checkbox" name="email_digests"[^>]*>', html)
     assert found and "checked" in found.group(0)
+
+
+@pytest.mark.django_db
+def test_an_appointment_scheduled_then_moved_while_away_reads_as_new_on_its_latest_day(
+    make_customer, tomorrow_window
+):
+    from portal import updates
+    from realtime.models import OutboxEvent
+
+    alice = make_customer("Alice Example")
+    start, end = tomorrow_window()
+    job = services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+    moved_start, moved_end = tomorrow_window(days=4)
+    services.reschedule_job(job=job, start=moved_start, end=moved_end)
+    new_day = timezone.localtime(moved_start).strftime("%a %-d %b")
+    events = list(OutboxEvent.objects.filter(customer_id=alice.pk, topic="jobs").order_by("seq"))
+    assert updates.summary(events) == f"New appointment on {new_day}"
+    # Moved without having been scheduled in this set: named by the day it was on.
+    old_day = timezone.localtime(start).strftime("%a %-d %b")
+    assert updates.summary(events[1:]) == f"Appointment on {old_day} moved"

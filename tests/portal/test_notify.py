@@ -32,9 +32,6 @@ def test_is_muted_reads_the_four_switches_by_category_or_topic(alice):
     assert notifications.muted_topics({}) == frozenset()
     assert not notifications.is_muted({"notify_messages": False}, "profile")
     assert notifications.is_muted({"notify_messages": False}, "messages")
-    assert (
-        notifications.category_of("jobs") == "appointments" and notifications.category_of("profile") is None
-    )
 
 
 def test_a_page_gets_toasts_and_nav_counts_of_every_topic_but_rows_of_its_own_only(client_for, alice):
