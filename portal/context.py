@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from portal import updates
+from portal import own_changes, updates
 from portal.feed import login_toast as first_page_toast
 
 
@@ -20,7 +20,7 @@ def portal_updates(request: HttpRequest) -> dict[str, Any]:
 
     @functools.cache
     def bell() -> int:
-        return updates.unseen_count(customer_id)
+        return updates.unseen_count(customer_id, own_changes.recalled(request))
 
     @functools.cache
     def login_toast() -> Any:

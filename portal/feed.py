@@ -55,8 +55,14 @@ def updates_feed(request: PortalRequest) -> HttpResponse:
         page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage as err:
         raise Http404(str(err)) from None
+    own = own_changes.recalled(request)  # the customer's own changes are not news to them
     entries = [
-        FeedEntry(event.seq, event.created_at, toast, event.seq > seen_before)
+        FeedEntry(
+            event.seq,
+            event.created_at,
+            toast,
+            event.seq > seen_before and (event.topic, event.object_id) not in own,
+        )
         for event in page.object_list
         if (toast := significant(event)) is not None
     ]

@@ -56,10 +56,14 @@ def significant_events(customer_id: int) -> QuerySet[OutboxEvent]:
     )
 
 
-def unseen_count(customer_id: int) -> int:
-    """The bell's number: significant changes since the customer last opened the feed (one query)."""
+def unseen_count(customer_id: int, own: Iterable[tuple[str, int]] = ()) -> int:
+    """The bell's number: significant changes since the customer last opened the feed (one query),
+    leaving out `own`, the changes this session made itself (`portal.own_changes`)."""
     seen = Customer.objects.filter(pk=customer_id).values("updates_seen_seq")
-    return significant_events(customer_id).filter(seq__gt=Subquery(seen)).count()
+    events = significant_events(customer_id).filter(seq__gt=Subquery(seen))
+    for topic, object_id in own:
+        events = events.exclude(topic=topic, object_id=object_id)
+    return events.count()
 
 
 def skip_own(customer_id: int, topic: str, object_id: int) -> None:
