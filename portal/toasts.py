@@ -154,7 +154,8 @@ INVOICE_EVENTS = frozenset(
 LOYALTY_EVENTS = frozenset({Event.LOYALTY_EARNED, Event.LOYALTY_BONUS, Event.LOYALTY_REDEEMED})
 # Every event that may toast (a message only when staff sent it): `portal.updates` builds its
 # SQL filter from this, so the feed and the toasts cannot disagree.
-TOASTING = JOB_EVENTS | INVOICE_EVENTS | LOYALTY_EVENTS
+REQUEST_EVENTS = frozenset({Event.REQUEST_ACCEPTED, Event.REQUEST_DECLINED})
+TOASTING = JOB_EVENTS | INVOICE_EVENTS | LOYALTY_EVENTS | REQUEST_EVENTS
 
 
 def _significant(event: OutboxEvent) -> Toast | None:
@@ -167,7 +168,7 @@ def _significant(event: OutboxEvent) -> Toast | None:
         return _message_toast(event)
     if name in LOYALTY_EVENTS:
         return _loyalty_toast(event)
-    if name in {Event.REQUEST_ACCEPTED, Event.REQUEST_DECLINED}:
+    if name in REQUEST_EVENTS:
         return _request_toast(event)
     return None
 

@@ -153,6 +153,8 @@ def summary(events: Iterable[OutboxEvent]) -> str:
             phrases.append(_job_phrase(event, new=(event.topic, event.object_id) in scheduled))
         elif event.topic == "invoices":
             phrases.append(_invoice_phrase(event))
+        elif event.event in (Event.REQUEST_ACCEPTED, Event.REQUEST_DECLINED):
+            phrases.append(f"request {'accepted' if event.event == Event.REQUEST_ACCEPTED else 'declined'}")
     parts = []
     if counts["message"]:
         parts.append(f"{counts['message']} new message{'' if counts['message'] == 1 else 's'}")

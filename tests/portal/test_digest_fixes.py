@@ -114,6 +114,16 @@ def test_own_redemption_leaves_earlier_unseen_staff_changes_new(client_for, alic
     assert "Are you home on Friday?" in html and html.count("feed-entry--new") == 1
 
 
+TOPICS = {
+    "job": "jobs",
+    "invoice": "invoices",
+    "message": "messages",
+    "loyalty": "loyalty",
+    "request": "requests",
+    "profile": "profile",
+}
+
+
 @pytest.mark.django_db
 def test_the_feed_and_the_toasts_agree_on_what_is_significant(make_customer):
     from portal import toasts, updates
@@ -128,7 +138,7 @@ def test_the_feed_and_the_toasts_agree_on_what_is_significant(make_customer):
                 OutboxEvent(
                     customer_id=customer.pk + 10_000,
                     seq=len(rows) + 1,
-                    topic=name.split(".")[0],
+                    topic=TOPICS[name.split(".")[0]],
                     op="update",
                     event=name,
                     object_id=seq,
@@ -140,6 +150,10 @@ def test_the_feed_and_the_toasts_agree_on_what_is_significant(make_customer):
     in_sql = set(OutboxEvent.objects.filter(updates.SIGNIFICANT).values_list("seq", flat=True))
     toasting = {row.seq for row in rows if toasts.significant(row) is not None}
     assert in_sql == toasting and toasting
+    # Every significant kind has words in the away summary too.
+    for row in rows:
+        if row.seq in toasting:
+            assert updates.summary([row]), row.event
 
 
 @pytest.mark.django_db
@@ -192,3 +206,22 @@ def test_an_appointment_scheduled_then_moved_while_away_reads_as_new_on_its_late
     # Moved without having been scheduled in this set: named by the day it was on.
     old_day = timezone.localtime(start).strftime("%a %-d %b")
     assert updates.summary(events[1:]) == f"Appointment on {old_day} moved"
+
+
+@pytest.mark.django_db
+def test_opening_the_feed_files_no_inbox_item_and_sends_staff_nothing(client_for, alice):
+    """Opening the feed saves `updates_seen_seq` (a profile change for the customer's tabs): not a
+    contact-detail change for staff, so no inbox item and no staff stream change (the admin's
+    "changed … reload" notice comes only from an inbox item)."""
+    from crm.models import InboxItem, StaffEvent
+
+    def counts() -> tuple[int, int]:
+        return InboxItem.objects.count(), StaffEvent.objects.count()
+
+    before = counts()
+    client_for(alice).get(reverse("portal:updates"))
+    alice.refresh_from_db()
+    assert alice.updates_seen_seq > 0 and counts() == before
+    # A real contact change does reach staff: the counts above could have moved.
+    services.customer_contact_change(customer=alice, phone="+1 555 0199")
+    assert counts()[0] == before[0] + 1 and counts()[1] > before[1]
