@@ -203,7 +203,7 @@ export function waitToSend(item, row = null) {
 
 /**
  * Logging out discards what waits, after asking: "Cancel" keeps the customer logged in. In the
- * capture phase, so a cancelled logout never reaches realtime.js (which closes the socket).
+ * capture phase: before realtime.js closes the socket for a logout (it skips a cancelled one).
  * @param {Event} event
  */
 function logOut(event) {
