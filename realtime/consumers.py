@@ -271,9 +271,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
             await self.send_frame(frame)
 
     async def realtime_typing(self, message: dict[str, Any]) -> None:
-        if self.room is None or self.stream is None:
-            return
-        frame = self.room.typing_frame(message, reading_messages="messages" in self.stream.floors)
+        frame = self.room.typing_frame(message) if self.room is not None else None
         if frame is not None:
             await self.send_frame(frame)
 

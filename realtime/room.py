@@ -7,9 +7,10 @@ come from the server (`identify`), never from the client.
 - Joining, changing status and leaving write the socket's presence entry and mark the room; the
   hub announces the room's new state a few times a second at most. Each socket that joined gets
   the whole room first, then only what changed (`presence_diff`), and nothing when nothing did.
-- Typing is relayed only from a socket that joined the room, never to the same user's other
-  tabs, at most twice a second per socket; leaving the room (or the socket) while typing says
-  "stopped" on its behalf.
+- Typing is relayed only from a socket that joined the room, only to sockets whose presence
+  `page` is the conversation (`CONVERSATION_PAGES`), never to the same user's other tabs, at
+  most twice a second per socket; leaving the room (or the socket) while typing says "stopped"
+  on its behalf.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ from realtime.protocol import (
     TypingFrame,
 )
 from realtime.threads import read_in_thread
+
+# The pages that show the conversation, as tabs name them in `presence`: the portal's messages
+# page and the staff's admin page of the customer. Not topics: every portal page subscribes to
+# `messages` (for its notifications), and typing is only for those reading the thread.
+CONVERSATION_PAGES = frozenset({"messages", "customer"})
 
 
 @dataclass(frozen=True)
@@ -147,10 +153,14 @@ class RoomMember:
             },
         )
 
-    def typing_frame(self, message: dict[str, Any], *, reading_messages: bool) -> TypingFrame | None:
+    @property
+    def shows_conversation(self) -> bool:
+        return self.entry is not None and self.entry.get("page") in CONVERSATION_PAGES
+
+    def typing_frame(self, message: dict[str, Any]) -> TypingFrame | None:
         """What to send for someone's typing: nothing to the same user's tabs, or to sockets not
         showing the conversation."""
-        if message["user"] == self.user_key or not reading_messages:
+        if message["user"] == self.user_key or not self.shows_conversation:
             return None
         return {
             "type": "typing",

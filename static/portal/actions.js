@@ -4,16 +4,19 @@
 // message under its field and as an error toast. Rows, counters and toasts for changes come from
 // the server (static/realtime/); this only shows the customer's own action early.
 
-import { loginPageFor, portalHttp } from "../realtime/http.js";
+import { loginPageFor, portalHttp, worthRetrying } from "../realtime/http.js";
 import { clearErrors, showError } from "./form-errors.js";
-import { setNavUnread, setPoints } from "./counts.js";
+import { changeUnread, setPoints } from "./counts.js";
 import { isDirty, mergeForm, parseForm, restore } from "./form-merge.js";
 import { socketDown, waitToSend } from "./offline.js";
 import { newKey } from "./outbox.js";
 import { confirmedRedeem } from "./redeem.js";
 import { showToast } from "./toasts.js";
 
-/** @typedef {{ok: true, [key: string]: any} | {ok: false, error: string, field?: string, unreachable?: boolean}} Answer */
+/**
+ * `unreachable`: no answer, or one worth trying again with the same key (http.js, worthRetrying).
+ * @typedef {{ok: true, [key: string]: any} | {ok: false, error: string, field?: string, unreachable?: boolean}} Answer
+ */
 
 const loginUrl = document.body.dataset.loginUrl || "/portal/login/";
 const http = portalHttp({ loginUrl });
@@ -41,7 +44,9 @@ async function post(form, data = new FormData(form)) {
   }
   if (response.ok && answer.ok) return /** @type {Answer} */ (answer);
   if (http.ended(response)) location.assign(loginPageFor(loginUrl, location));
-  return { ok: false, error: answer.error || `Something went wrong (HTTP ${response.status}).`, field: answer.field || "" };
+  const error = answer.error || `Something went wrong (HTTP ${response.status}).`;
+  // Busy, or a proxy timed out (the post may even have been made): a send can wait and retry.
+  return { ok: false, error, field: answer.field || "", unreachable: worthRetrying(response.status) };
 }
 
 /**
@@ -126,27 +131,17 @@ const handlers = {
     const id = Number(row?.id.replace("message-", ""));
     const waiting = { kind: /** @type {const} */ ("read"), key: newKey(), url: form.action, id, at: Date.now() };
     if (socketDown() && waitToSend(waiting)) return;
-    const count = document.getElementById("unread-count");
-    const before = count?.textContent;
     row?.classList.remove("message--unread");
     form.hidden = true;
-    if (count) count.textContent = String(Math.max(0, Number(count.textContent) - 1));
-    const nav = document.getElementById("nav-unread-count");
-    const navBefore = nav?.firstChild?.nodeValue;
-    if (navBefore != null) setNavUnread(nav, Math.max(0, Number(navBefore) - 1));
+    const undo = changeUnread(-1);
     const result = await post(form);
-    if (!result.ok && result.unreachable) {
-      // Put back as it was, then keep it for later (which takes it off again, once).
-      row?.classList.add("message--unread");
-      if (count && before != null) count.textContent = before;
-      if (waitToSend(waiting)) return;
-    }
-    if (!result.ok) {
-      form.hidden = false;
-      if (count && before != null) count.textContent = before;
-      if (navBefore != null) setNavUnread(nav, Number(navBefore));
-      showToast({ type: "info", title: "Could not mark as read", message: result.error, error: true });
-    }
+    if (result.ok) return;
+    // Put back as it was; then keep it for later (which takes it off again, once), or say why not.
+    undo();
+    row?.classList.add("message--unread");
+    if (result.unreachable && waitToSend(waiting)) return;
+    form.hidden = false;
+    showToast({ type: "info", title: "Could not mark as read", message: result.error, error: true });
   },
 
   async redeem(form) {

@@ -1,6 +1,6 @@
 // @ts-check
 // The page's counts as an action changes them at once (the live echo then renders the same):
-// the points balance and the nav's points, the nav's unread count. The nav's figures keep their
+// the points balance and the nav's points, the unread counts (the page's and the nav's). The nav's figures keep their
 // visually hidden words (" points", " unread") and hide at 0.
 
 /**
@@ -21,9 +21,20 @@ export function setPoints(value) {
 }
 
 /**
- * @param {HTMLElement | null} nav `#nav-unread-count`
- * @param {number} value
+ * Change the unread counts, the page's (#unread-count) and the nav's (#nav-unread-count), by
+ * `delta`, never below 0.
+ * @param {number} delta
+ * @returns {() => void} puts both back as they were
  */
-export function setNavUnread(nav, value) {
-  setNavFigure(nav, value);
+export function changeUnread(delta) {
+  const count = document.getElementById("unread-count");
+  const nav = document.getElementById("nav-unread-count");
+  const before = count?.textContent;
+  const navBefore = nav?.firstChild?.nodeValue;
+  if (count && before != null) count.textContent = String(Math.max(0, Number(before) + delta));
+  if (navBefore != null) setNavFigure(nav, Math.max(0, Number(navBefore) + delta));
+  return () => {
+    if (count && before != null) count.textContent = before;
+    if (navBefore != null) setNavFigure(nav, Number(navBefore));
+  };
 }

@@ -2,14 +2,16 @@
 // The page's side of offline sending (outbox.js; docs/components.md, "Offline sending"): a
 // message sent, or marked read, while the socket is down waits in the outbox and on the page as
 // "Waiting to send" (after a reload too); once the socket is live again the outbox is sent, each
-// waiting row becoming the real one. Other tabs of the customer see the same outbox.
+// waiting row becoming the real one. Other tabs of the customer see the same outbox. Logging
+// out discards what waits (after asking); what waited longer than a day is dropped, not sent.
 
 import { portalHttp } from "../realtime/http.js";
-import { Outbox, postOnce } from "./outbox.js";
+import { changeUnread } from "./counts.js";
+import { discardQuestion, MAX_AGE_MS, Outbox, postOnce } from "./outbox.js";
 import { showToast } from "./toasts.js";
 
 /** @typedef {import("./outbox.js").OutboxItem} OutboxItem */
-/** @typedef {import("./outbox.js").PostResult} PostResult */
+/** @typedef {import("./outbox.js").Outcome} Outcome */
 /** @typedef {{isConnected: boolean} | undefined} Realtime */
 
 const RETRY_MS = 5000; // the server was busy or unreachable with the socket up: try again after this
@@ -86,8 +88,23 @@ function showWaitingRead(item) {
   row.append(note);
   if (!row.classList.contains("message--unread")) return;
   row.classList.remove("message--unread");
-  const count = document.getElementById("unread-count");
-  if (count) count.textContent = String(Math.max(0, Number(count.textContent) - 1));
+  note.dataset.lowered = ""; // the counts went down for it: up again if it is not sent
+  changeUnread(-1);
+}
+
+/**
+ * A read that will not be sent: the message shows unread again, with its button.
+ * @param {HTMLElement} note its "waiting to send" note
+ */
+function unsentRead(note) {
+  const row = note.closest(".message");
+  const form = /** @type {HTMLFormElement | null | undefined} */ (row?.querySelector("form[data-action='mark-read']"));
+  if (form) form.hidden = false;
+  if ("lowered" in note.dataset) {
+    row?.classList.add("message--unread");
+    changeUnread(1);
+  }
+  note.remove();
 }
 
 /** Show what waits (at load, and when another tab changed the outbox). */
@@ -110,11 +127,18 @@ function showWaiting() {
 
 /**
  * @param {OutboxItem} item
- * @param {PostResult} result
+ * @param {Outcome} result
  */
 async function done(item, result) {
   const row = waitingRow(item.key);
-  if (item.kind === "read" && row) sentRead(row);
+  if (item.kind === "read") {
+    if (row && result.outcome === "sent") sentRead(row);
+    else if (row) unsentRead(row);
+  }
+  if (result.outcome === "expired") {
+    if (item.kind === "message") expiredMessage(item, row);
+    return;
+  }
   if (result.outcome === "refused") {
     if (item.kind === "message") row?.remove();
     const title = item.kind === "message" ? "Message not sent" : "Could not mark as read";
@@ -126,6 +150,22 @@ async function done(item, result) {
   // The realtime echo may have rendered the message already; keep exactly one element.
   if (document.getElementById(`message-${id}`) || !html) row.remove();
   else await htmx().swap({ text: html, target: row, swap: "outerHTML", sourceElement: document.body });
+}
+
+/**
+ * A message that waited too long is not sent: say so, and give its text back in the box.
+ * @param {Extract<OutboxItem, {kind: "message"}>} item
+ * @param {HTMLElement | null} row
+ */
+function expiredMessage(item, row) {
+  row?.remove();
+  const box = /** @type {HTMLTextAreaElement | null} */ (document.querySelector("#message-form textarea[name='body']"));
+  const back = box && !box.value.trim();
+  if (back) box.value = item.body;
+  const hours = Math.round(MAX_AGE_MS / 3_600_000);
+  const short = item.body.length > 80 ? `${item.body.slice(0, 79)}…` : item.body;
+  const where = back ? "It is back in the message box: send it again if it still matters." : "Send it again if it still matters.";
+  showToast({ type: "info", title: "Message not sent", message: `“${short}” waited more than ${hours} hours and was not sent. ${where}`, error: true });
 }
 
 /** @param {HTMLElement} note a read's "waiting to send" note */
@@ -161,12 +201,30 @@ export function waitToSend(item, row = null) {
   return true;
 }
 
+/**
+ * Logging out discards what waits, after asking: "Cancel" keeps the customer logged in. In the
+ * capture phase: before realtime.js closes the socket for a logout (it skips a cancelled one).
+ * @param {Event} event
+ */
+function logOut(event) {
+  const form = /** @type {Element} */ (event.target);
+  if (!outbox || !form.matches?.("form[data-logout]")) return;
+  const items = outbox.items();
+  if (items.length && !window.confirm(discardQuestion(items))) {
+    event.preventDefault();
+    return;
+  }
+  outbox.clear(); // never sent at the next login, whoever logs in
+}
+
 /** Start the page's outbox: show what waits, and send it whenever the socket is live. */
 export function startOutbox() {
   const customer = body.dataset.customer;
   if (!customer || typeof localStorage === "undefined") return;
   outbox = new Outbox({ storage: localStorage, name: `portal-outbox:${customer}`, post, onDone: (item, result) => void done(item, result) });
+  outbox.expire(); // before showing: what waited too long never shows as waiting
   showWaiting();
+  document.addEventListener("submit", logOut, true);
   document.addEventListener("portal:realtime-state", (event) => {
     if (/** @type {CustomEvent} */ (event).detail?.state === "live") void flush();
   });

@@ -4,7 +4,14 @@
 // reload), each with an idempotency key, and go once the socket is back, oldest first. The
 // server makes one message per customer and key, and marking read twice is marking read once,
 // so a retry after an answer that never arrived (or two tabs flushing at once) does no harm.
+// Items waiting longer than MAX_AGE_MS are never sent (a message written days ago, sent at
+// the next login, would surprise everyone): `expire` drops them for offline.js to show.
 // No DOM here: offline.js shows the waiting items, tests drive this with fakes.
+
+import { worthRetrying } from "../realtime/http.js";
+
+/** How long an item may wait before it is dropped, not sent: a day. */
+export const MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /**
  * @typedef {{kind: "message", key: string, url: string, body: string, at: number}
@@ -17,6 +24,8 @@
  * @typedef {{outcome: "sent", answer: Record<string, any>} | {outcome: "refused", error: string}
  *   | {outcome: "failed"}} PostResult
  */
+
+/** What became of an item that left the outbox: posted, or `expired` (waited too long, not sent). @typedef {PostResult | {outcome: "expired"}} Outcome */
 
 /** @typedef {Pick<Storage, "getItem" | "setItem" | "removeItem">} StorageLike */
 
@@ -34,13 +43,17 @@ export class Outbox {
    * @param {string} options.name the storage key: one per customer, so a shared browser never
    *   sends one customer's waiting message as another's
    * @param {(item: OutboxItem) => Promise<PostResult>} options.post
-   * @param {(item: OutboxItem, result: PostResult) => void} [options.onDone] after `sent` or `refused`
+   * @param {(item: OutboxItem, result: Outcome) => void} [options.onDone] after `sent`, `refused` or `expired`
+   * @param {() => number} [options.now] the time in ms (Date.now), to age items by their `at`
+   * @param {number} [options.maxAgeMs]
    */
-  constructor({ storage, name, post, onDone = () => {} }) {
+  constructor({ storage, name, post, onDone = () => {}, now = Date.now, maxAgeMs = MAX_AGE_MS }) {
     this.storage = storage;
     this.name = name;
     this.post = post;
     this.onDone = onDone;
+    this.now = now;
+    this.maxAgeMs = maxAgeMs;
     this.flushing = false;
   }
 
@@ -77,6 +90,25 @@ export class Outbox {
     this.#save(this.items().filter((item) => item.key !== key));
   }
 
+  /** Forget everything that waits (logging out): nothing of it is sent. */
+  clear() {
+    this.#save([]);
+  }
+
+  /**
+   * Drop the items that waited longer than `maxAgeMs` (or have no valid `at`), each reported
+   * to `onDone` as `expired`. @returns {number} how many
+   */
+  expire() {
+    const now = this.now();
+    const items = this.items();
+    const stale = items.filter((item) => !(now - item.at <= this.maxAgeMs));
+    if (!stale.length) return 0;
+    this.#save(items.filter((item) => !stale.includes(item)));
+    for (const item of stale) this.onDone(item, { outcome: "expired" });
+    return stale.length;
+  }
+
   /**
    * Post what waits, oldest first, one at a time, until done or one fails (the rest keep
    * their order for the next try). Concurrent calls share the running flush.
@@ -87,6 +119,7 @@ export class Outbox {
     this.flushing = true;
     try {
       for (;;) {
+        this.expire(); // an item may have come of age while the socket was down
         const [item] = this.items();
         if (!item) return "done";
         const result = await this.post(item);
@@ -123,7 +156,7 @@ export async function postOnce(request) {
   } catch {
     return { outcome: "failed" };
   }
-  if (response.status >= 500 || response.status === 429 || response.status === 408) return { outcome: "failed" };
+  if (worthRetrying(response.status)) return { outcome: "failed" };
   /** @type {Record<string, any>} */
   let answer = {};
   try {
@@ -133,4 +166,19 @@ export async function postOnce(request) {
   }
   if (response.ok && answer.ok) return { outcome: "sent", answer };
   return { outcome: "refused", error: answer.error || `Not sent (HTTP ${response.status}).` };
+}
+
+/**
+ * The question before logging out with items waiting (they are discarded).
+ * @param {OutboxItem[]} items
+ * @returns {string}
+ */
+export function discardQuestion(items) {
+  const sends = items.filter((item) => item.kind === "message").length;
+  const reads = items.length - sends;
+  const many = (/** @type {number} */ n) => (n === 1 ? "1 message is" : `${n} messages are`);
+  const parts = [];
+  if (sends) parts.push(`${many(sends)} not sent yet and will be discarded.`);
+  if (reads) parts.push(`${many(reads)} not marked as read yet and will stay unread.`);
+  return `${parts.join(" ")} Log out anyway?`;
 }

@@ -25,6 +25,17 @@ export function sessionEnded(response, loginUrl) {
 }
 
 /**
+ * True for an answer worth trying again, unchanged (same idempotency key), a little later: the
+ * server was busy, timed out or sat behind a failing proxy (5xx, 429, 408). Other 4xx are a
+ * refusal: sending the same again gets the same answer.
+ * @param {number} status
+ * @returns {boolean}
+ */
+export function worthRetrying(status) {
+  return status >= 500 || status === 429 || status === 408;
+}
+
+/**
  * The login page, with `next` bringing the customer back to where they were.
  * @param {string} loginUrl
  * @param {{pathname: string, search: string}} location

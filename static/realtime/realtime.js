@@ -74,7 +74,8 @@ watchAway({
 });
 document.addEventListener("submit", (event) => {
   // Logging out from this tab: close its socket first, so only the other tabs see the 4401.
-  if (/** @type {Element} */ (event.target).matches?.("form[data-logout]")) client.leave();
+  // (Not when the logout was cancelled: static/portal/offline.js asks when messages wait.)
+  if (!event.defaultPrevented && /** @type {Element} */ (event.target).matches?.("form[data-logout]")) client.leave();
 });
 document.addEventListener("click", (event) => {
   const retry = /** @type {Element} */ (event.target).closest?.("[data-conn-retry]");

@@ -87,10 +87,7 @@ function showPresence(panel) {
     clock: browserClock,
     isOnline: () => navigator.onLine !== false,
     config: readConfig(/** @type {any} */ (window).PORTAL_REALTIME_CONFIG),
-    onFrame(frame) {
-      // Typing is relayed only to sockets showing the conversation.
-      if (frame.type === "hello") connection.send({ type: "subscribe", topics: ["messages"] });
-    },
+    onFrame() {},
     onStatus(status) {
       if (status === "open") trouble = null;
       else if (status === "stopped") [trouble, troubleState] = ["Portal presence unavailable (no permission)", "error"];
@@ -98,7 +95,8 @@ function showPresence(panel) {
       render();
     },
   });
-  const presence = createPresence({ connection, clock: browserClock, config: connection.config, hidden: () => document.hidden });
+  // page "customer": this page shows the conversation, so the customer's typing is relayed here.
+  const presence = createPresence({ connection, clock: browserClock, config: connection.config, hidden: () => document.hidden, page: "customer" });
   presence.api.onChange(render);
   followActivity(presence, { window, document });
 

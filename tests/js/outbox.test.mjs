@@ -1,11 +1,12 @@
 // Offline sending's outbox (static/portal/outbox.js; docs/components.md, "Offline sending"):
 // kept in storage across a reload, sent oldest first and once, kept on failure, dropped on a
-// refusal, and one outbox per customer.
+// refusal, dropped (not sent) after a day, cleared on logout, and one outbox per customer.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { newKey, Outbox, postOnce } from "../../static/portal/outbox.js";
+import { discardQuestion, MAX_AGE_MS, newKey, Outbox, postOnce } from "../../static/portal/outbox.js";
+import { worthRetrying } from "../../static/realtime/http.js";
 
 class FakeStorage {
   constructor() {
@@ -22,10 +23,10 @@ class FakeStorage {
   }
 }
 
-const message = (key, body = "hello") => ({ kind: "message", key, url: "/portal/messages/send/", body, at: 1 });
-const read = (key, id) => ({ kind: "read", key, url: `/portal/messages/${id}/read/`, id, at: 1 });
+const message = (key, body = "hello", at = 1) => ({ kind: "message", key, url: "/portal/messages/send/", body, at });
+const read = (key, id, at = 1) => ({ kind: "read", key, url: `/portal/messages/${id}/read/`, id, at });
 
-function outbox({ storage = new FakeStorage(), name = "portal-outbox:7", answers = [] } = {}) {
+function outbox({ storage = new FakeStorage(), name = "portal-outbox:7", answers = [], now = () => 1000 } = {}) {
   const posted = [];
   const done = [];
   const box = new Outbox({
@@ -36,6 +37,7 @@ function outbox({ storage = new FakeStorage(), name = "portal-outbox:7", answers
       return answers.shift() || { outcome: "sent", answer: { ok: true, id: posted.length } };
     },
     onDone: (item, result) => done.push([item.key, result.outcome]),
+    now,
   });
   return { box, storage, posted, done };
 }
@@ -122,4 +124,59 @@ test("keys are what the server accepts: 8-64 of letters, digits, - and _", () =>
   const keys = new Set(Array.from({ length: 50 }, newKey));
   assert.equal(keys.size, 50);
   for (const key of keys) assert.match(key, /^[A-Za-z0-9_-]{8,64}$/);
+});
+
+test("an item that waited more than a day is dropped, reported, and never posted", async () => {
+  let now = 1000;
+  const { box, posted, done } = outbox({ now: () => now });
+  box.add(message("old-12345678", "written yesterday", 1000));
+  box.add(read("oldread-1234", 3, 1000));
+  now = 1000 + MAX_AGE_MS; // exactly a day: still goes
+  box.add(message("new-12345678", "written now", now));
+  assert.equal(box.expire(), 0);
+  now += 1; // the first two are past the limit
+  assert.equal(await box.flush(), "done");
+  assert.deepEqual(posted, ["new-12345678"]);
+  assert.deepEqual(done, [["old-12345678", "expired"], ["oldread-1234", "expired"], ["new-12345678", "sent"]]);
+  assert.deepEqual(box.items(), []);
+});
+
+test("an item that comes of age while the flush waits on a failing server is not posted again", async () => {
+  let now = 0;
+  const { box, posted, done } = outbox({ now: () => now, answers: [{ outcome: "failed" }] });
+  box.add(message("a-12345678", "hello", 0));
+  assert.equal(await box.flush(), "failed");
+  now = MAX_AGE_MS + 1;
+  assert.equal(await box.flush(), "done");
+  assert.deepEqual(posted, ["a-12345678"], "posted once, before it was too old");
+  assert.deepEqual(done, [["a-12345678", "expired"]]);
+});
+
+test("an item without a valid time is treated as too old", () => {
+  const { box, done } = outbox();
+  box.add({ ...message("a-12345678"), at: undefined });
+  box.add({ ...message("b-12345678"), at: "yesterday" });
+  assert.equal(box.expire(), 2);
+  assert.deepEqual(done.map(([, outcome]) => outcome), ["expired", "expired"]);
+});
+
+test("logging out clears the outbox; the question counts what would be lost", () => {
+  const storage = new FakeStorage();
+  const { box } = outbox({ storage });
+  box.add(message("a-12345678"));
+  box.add(message("b-12345678"));
+  box.add(read("c-12345678", 4));
+  assert.equal(
+    discardQuestion(box.items()),
+    "2 messages are not sent yet and will be discarded. 1 message is not marked as read yet and will stay unread. Log out anyway?"
+  );
+  assert.equal(discardQuestion([message("a-12345678")]), "1 message is not sent yet and will be discarded. Log out anyway?");
+  box.clear();
+  assert.deepEqual(box.items(), []);
+  assert.equal(storage.data.size, 0);
+});
+
+test("worth retrying with the same key: 5xx, 429 and 408; other answers are final", () => {
+  assert.deepEqual([408, 429, 500, 502, 503, 504].map(worthRetrying), [true, true, true, true, true, true]);
+  assert.deepEqual([200, 400, 401, 403, 404, 422].map(worthRetrying), [false, false, false, false, false, false]);
 });

@@ -20,8 +20,8 @@ def fresh_presence_store(realtime_stack):
     presence.reset_store()
 
 
-async def join(socket: helpers.Socket, status: str = "active") -> None:
-    await socket.send({"type": "presence", "status": status})
+async def join(socket: helpers.Socket, status: str = "active", page: str | None = None) -> None:
+    await socket.send({"type": "presence", "status": status, **({"page": page} if page else {})})
 
 
 async def room_of(socket: helpers.Socket, until=lambda online: True, timeout: float = 5) -> dict:
@@ -93,13 +93,12 @@ async def test_typing_comes_only_from_the_room_and_not_back_to_the_same_user(peo
     alice, _bob, staff = people
     first_tab, second_tab = await sockets(alice.portal_user), await sockets(alice.portal_user)
     watcher = await sockets(staff, f"?customer={alice.pk}")
-    for socket in (first_tab, second_tab, watcher):
-        await socket.subscribe(["messages"])
     await first_tab.send({"type": "typing", "typing": True})
     assert (await first_tab.expect("error"))["code"] == "not_in_room"
 
-    for socket in (first_tab, second_tab, watcher):
-        await join(socket)
+    # All three show the conversation: typing is for them (docs/protocol.md).
+    for socket, page in ((first_tab, "messages"), (second_tab, "messages"), (watcher, "customer")):
+        await join(socket, page=page)
     await first_tab.send({"type": "typing", "typing": True})
     frame = await watcher.recv()
     while frame["type"] != "typing":
@@ -140,8 +139,8 @@ async def test_the_typing_throttle_counts_frames_not_values(people, sockets, mak
     typist = await sockets(alice.portal_user)
     watcher = await sockets(staff, f"?customer={alice.pk}")
     barrier = await sockets(other, f"?customer={alice.pk}")
-    await watcher.subscribe(["messages"])
-    for socket in (typist, watcher, barrier):
+    await join(watcher, page="customer")
+    for socket in (typist, barrier):
         await join(socket)
     for n in range(25):  # within the inbound frame limit, far over the typing limit
         await typist.send({"type": "typing", "typing": n % 2 == 0})

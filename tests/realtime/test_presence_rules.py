@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 
-from realtime import presence
+from realtime import presence, registry
 from tests.realtime import helpers
 from tests.realtime.test_presence import frames_until, join, room_of
 
@@ -73,9 +73,8 @@ async def test_closing_the_socket_while_typing_says_stopped(people, sockets):
     alice, _bob, staff = people
     typist = await sockets(alice.portal_user)
     watcher = await sockets(staff, f"?customer={alice.pk}")
-    await watcher.subscribe(["messages"])
-    for socket in (typist, watcher):
-        await join(socket)
+    await join(typist)
+    await join(watcher, page="customer")
     await typist.send({"type": "typing", "typing": True})
     assert (await next_typing(watcher))["typing"] is True
     await typist.close()  # the tab is closed mid-sentence
@@ -84,21 +83,36 @@ async def test_closing_the_socket_while_typing_says_stopped(people, sockets):
 
 
 async def test_typing_goes_only_to_sockets_showing_the_conversation(people, sockets, make_user):
+    """Every portal page subscribes to every topic (for its notifications), so the presence
+    `page` decides: the messages page, and the customer's admin page for staff."""
     alice, _bob, staff = people
     other = await sync_to_async(make_user)("dana", staff=True, perms=["crm.view_customer"], first_name="Dana")
-    typist = await sockets(alice.portal_user)
-    reader = await sockets(staff, f"?customer={alice.pk}")
-    elsewhere = await sockets(other, f"?customer={alice.pk}")
-    await reader.subscribe(["messages"])
-    await elsewhere.subscribe(["jobs"])  # in the room, but not showing messages
-    for socket in (typist, reader, elsewhere):
-        await join(socket)
+    typist = await sockets(staff, f"?customer={alice.pk}")
+    barrier = await sockets(other, f"?customer={alice.pk}")
+    reader, elsewhere = await sockets(alice.portal_user), await sockets(alice.portal_user)
+    for socket in (reader, elsewhere):
+        await socket.subscribe(registry.topics())
+    await join(typist, page="customer")
+    await join(barrier, page="inbox")  # staff, in the room, not showing this conversation
+    await join(reader, page="messages")
+    await join(elsewhere, page="appointments")
+    for socket in (reader, elsewhere, barrier):
+        await socket.until_pong()  # each one's presence is handled
     await typist.send({"type": "typing", "typing": True})
-    assert (await next_typing(reader))["typing"] is True
-    # A barrier for `elsewhere`: the reader's own typing reaches it only if it shows messages,
-    # so subscribe it now and see that the first typing frame it gets is the reader's.
-    await elsewhere.subscribe(["messages"])
-    await reader.send({"type": "typing", "typing": True})
+    assert (await next_typing(reader))["user"] == f"user-{staff.pk}"
+    # A barrier: `elsewhere` now shows messages, and the first typing frame it gets is Dana's.
+    await join(elsewhere, page="messages")
+    await elsewhere.until_pong()
+    await barrier.send({"type": "typing", "typing": True})
     heard = [frame async for frame in frames_until(elsewhere, "typing")]
     typing = [frame for frame in heard if frame["type"] == "typing"]
-    assert [frame["user"] for frame in typing] == [f"user-{staff.pk}"], typing
+    assert [frame["user"] for frame in typing] == [f"user-{other.pk}"], typing
+    # Dana's socket, not on the customer's page, heard neither the staff's typing nor Alice's.
+    await reader.send({"type": "typing", "typing": True})
+    while (await next_typing(typist))["user"] != f"user-{alice.portal_user.pk}":
+        pass  # Dana's, above
+    await join(barrier, page="customer")
+    await barrier.until_pong()
+    await typist.send({"type": "typing", "typing": False})
+    heard = [frame async for frame in frames_until(barrier, "typing")]
+    assert [(f["user"], f["typing"]) for f in heard if f["type"] == "typing"] == [(f"user-{staff.pk}", False)]
