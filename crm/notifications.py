@@ -20,7 +20,9 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "messages": ("notify_messages", "messages"),
     "loyalty": ("notify_loyalty", "loyalty"),
 }
-TOPIC_CATEGORIES = {topic: category for category, (_, topic) in CATEGORIES.items()}
+# Topics that share another's switch: a request is about an appointment.
+SHARED_TOPICS = {"requests": "appointments"}
+TOPIC_CATEGORIES = {topic: category for category, (_, topic) in CATEGORIES.items()} | SHARED_TOPICS
 
 Preferences = Mapping[str, Any] | Customer
 
@@ -44,4 +46,4 @@ def is_muted(customer: Preferences, category: str) -> bool:
 
 def muted_topics(customer: Preferences) -> frozenset[str]:
     """The realtime topics whose changes must not notify this customer."""
-    return frozenset(topic for category, (_, topic) in CATEGORIES.items() if is_muted(customer, category))
+    return frozenset(topic for topic, category in TOPIC_CATEGORIES.items() if is_muted(customer, category))

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import services
+from crm import notifications, services
 from crm.models import AppointmentRequest, InboxItem, Job
 from realtime.models import OutboxEvent
 
@@ -92,3 +92,22 @@ def test_the_answer_re_renders_the_appointment_row_with_a_toast(client_for, alic
     assert "It&#x27;s tomorrow already, sorry" in html
     assert "Request declined" in html and "We couldn&#x27;t cancel your appointment." in html
     assert Job.objects.get(pk=job.pk).status == Job.Status.SCHEDULED
+
+
+def test_muting_appointments_silences_a_request_answers_toast_but_the_row_still_updates(
+    client_for, alice, make_user
+):
+    job = alice.jobs.get()
+    request = services.request_change(customer=alice, job=job, kind="cancel")
+    services.update_preferences(customer=alice, preferences={"notify_appointments": False})
+    alice.refresh_from_db()
+    before = OutboxEvent.objects.filter(customer_id=alice.pk).latest("seq").seq
+    services.decline_request(request=request, by=make_user("sam", staff=True), reply="Too late, sorry")
+    seqs = OutboxEvent.objects.filter(customer_id=alice.pk, seq__gt=before).values_list("seq", flat=True)
+    assert set(OutboxEvent.objects.filter(seq__in=seqs).values_list("topic", flat=True)) == {"requests"}
+    html = client_for(alice).post(reverse("portal:live"), {"seqs": ",".join(map(str, seqs))}).content.decode()
+    assert f'id="job-{job.pk}-request" data-request-status="declined"' in html  # the row updates
+    assert "Too late, sorry" in html
+    assert 'class="toast ' not in html and "Request declined" not in html  # but no toast
+    assert notifications.is_muted(alice, "requests")
+    assert notifications.muted_topics(alice) == {"jobs", "requests"}
