@@ -22,7 +22,7 @@ from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
 
-from realtime import presence, publish
+from realtime import customer_presence, presence, publish
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,8 @@ class Router:
                             "version": version,
                         },
                     )
+                    # The staff inbox's "online · on Messages" beside this customer's items.
+                    await customer_presence.announce(self.layer, customer_id, online, version)
             except Exception:
                 self.on_error()
                 logger.warning("realtime: announcing room %s failed", customer_id, exc_info=True)

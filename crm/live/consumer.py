@@ -22,7 +22,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 
 from crm import staff_stream
-from realtime import access, lifecycle
+from crm.live import presence
+from realtime import access, customer_presence, lifecycle
 from realtime.handshake import session_key_of
 from realtime.hub import hub
 from realtime.limits import InboundLimit, Verdict
@@ -122,6 +123,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(staff_stream.GROUP, self.channel_name)
             # Logout, deactivation and permission changes are announced here (realtime.revocation).
             await self.channel_layer.group_add(REVOCATIONS_GROUP, self.channel_name)
+            await self.channel_layer.group_add(customer_presence.GROUP, self.channel_name)
         except Exception:
             logger.warning("staff stream: the channel layer is unavailable", exc_info=True)
             await self.close(code=int(CloseCode.SERVER_ERROR))
@@ -141,6 +143,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(staff_stream.GROUP, self.channel_name)
                 await self.channel_layer.group_discard(REVOCATIONS_GROUP, self.channel_name)
+                await self.channel_layer.group_discard(customer_presence.GROUP, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.inbound is None:
@@ -184,6 +187,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
             self.cursor = since
         await self.catch_up(None)
         await self.send_json({"type": "subscribed", "topics": TOPICS, "seq": self.cursor})
+        await self.send_json(await presence.snapshot())  # who of the inbox has the portal open
 
     async def catch_up(self, upto: int | None) -> None:
         """Send what the log holds after the cursor (through `upto`, or all of it)."""
@@ -211,6 +215,13 @@ class StaffConsumer(AsyncWebsocketConsumer):
                 if frame["seq"] > self.cursor + 1:  # the layer lost some: fill the gap from the log
                     await self.catch_up(frame["seq"] - 1)
                 await self.deliver(frame)
+            if self.subscribed and (customers := presence.new_item_customers(message["frames"])):
+                await self.send_json(await customer_presence.current(customers))
+
+    async def staff_customer_presence(self, message: dict[str, Any]) -> None:
+        """A customer's portal tabs changed (not numbered: presence is not in the staff seq)."""
+        if self.subscribed:
+            await self.send_json(message["frame"])
 
     async def realtime_recheck(self, message: dict[str, Any]) -> None:
         """A user saved or permissions changed somewhere: re-check this socket's access now."""

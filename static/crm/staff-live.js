@@ -9,6 +9,7 @@ import { readConfig } from "../realtime/config.js";
 import { Connection, socketUrl } from "../realtime/connection.js";
 import { followPageLifecycle } from "../realtime/lifecycle.js";
 import { browserClock } from "../realtime/timers.js";
+import { mergePresence, paintPresence } from "./inbox-presence.js";
 import { adminPage, applyChange, concernsPage, toastWorthy } from "./staff-stream.js";
 
 const link = /** @type {HTMLElement | null} */ (document.getElementById("staff-inbox-link"));
@@ -58,6 +59,9 @@ function notice(row) {
   else main.prepend(box);
 }
 
+/** Customers' portal presence, newest per customer (inbox-presence.js). */
+const presences = new Map();
+
 /** Items handled while their row was on its way: it must not land after it left. */
 const handledIds = new Set();
 
@@ -75,6 +79,7 @@ async function followInbox(frame) {
     const holder = document.createElement("template");
     holder.innerHTML = (await response.text()).trim(); // our own server's fragment, escaped by Django
     list.prepend(holder.content);
+    if (frame.new) paintPresence(list, frame.new.customer, presences.get(frame.new.customer));
   }
 }
 
@@ -118,6 +123,9 @@ if (link) {
         connection.send({ type: "subscribe", topics: ["inbox"], since: state.seq });
       } else if (frame.type === "resync") {
         location.reload(); // only when the server's stream is behind this page (a restore)
+      } else if (frame.type === "customer_presence") {
+        const customers = /** @type {any} */ (frame).customers || [];
+        for (const id of mergePresence(presences, customers)) paintPresence(document, id, presences.get(id));
       } else if (frame.type === "change") {
         const change = /** @type {import("./staff-stream.js").StaffChange} */ (/** @type {unknown} */ (frame));
         if (change.seq <= state.seq) return;

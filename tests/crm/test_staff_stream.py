@@ -21,11 +21,15 @@ class StaffSocket:
     def __init__(self, comm: WebsocketCommunicator) -> None:
         self.comm = comm
 
-    async def recv(self, timeout: float = 5):
-        output = await self.comm.receive_output(timeout)
-        if output["type"] == "websocket.close":
-            return {"closed": output.get("code")}
-        return json.loads(output["text"])
+    async def recv(self, timeout: float = 5, *, presence: bool = False):
+        """The next frame; `customer_presence` ones (unnumbered) only when asked for."""
+        while True:
+            output = await self.comm.receive_output(timeout)
+            if output["type"] == "websocket.close":
+                return {"closed": output.get("code")}
+            frame = json.loads(output["text"])
+            if presence or frame["type"] != "customer_presence":
+                return frame
 
     async def send(self, frame) -> None:
         await self.comm.send_json_to(frame)

@@ -59,6 +59,8 @@ async def open_staff_socket(server: DaphneServer, session_key: str):
     assert hello["type"] == "hello" and hello["stream"] == "staff", hello
     await connection.send(json.dumps({"type": "subscribe", "topics": ["inbox"], "since": hello["seq"]}))
     assert json.loads(await asyncio.wait_for(connection.recv(), 10))["type"] == "subscribed"
+    # Then who of the inbox has the portal open (unnumbered; tests/crm/test_staff_inbox_presence.py).
+    assert json.loads(await asyncio.wait_for(connection.recv(), 10))["type"] == "customer_presence"
     return connection, hello
 
 
