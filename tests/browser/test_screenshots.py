@@ -66,6 +66,9 @@ def test_seeded_portal_pages(new_page, screenshot_dir):
     expect(page.locator("#points-balance")).to_have_text(str(alice.points_balance))
     expect(page.locator("#greeting-name")).to_have_text("Alice Example")
     expect(page.locator(".toast")).to_have_count(0)
+    # One header row at 1280 px with the unread count, the points and the bell's count all shown.
+    expect(page.locator("#updates-bell .updates-bell-count")).to_be_visible()
+    assert page.locator(".site-header").bounding_box()["height"] < 80
     page.screenshot(path=screenshot_dir / "page-dashboard.png", full_page=True)
     for name in PAGES:
         page.goto(f"/portal/{name}/")
