@@ -74,6 +74,15 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+LISTEN_BACKLOG = 2048  # every subject alike: this project's default (REALTIME_LISTEN_BACKLOG)
+
+
+def listen_on(port: int) -> str:
+    """daphne's endpoint: Twisted's own backlog of 50 would make the storm measure TCP's SYN
+    retransmits rather than the servers."""
+    return f"tcp:port={port}:interface=127.0.0.1:backlog={LISTEN_BACKLOG}"
+
+
 class Daphnes:
     """`count` daphne processes serving one ASGI application on free loopback ports."""
 
@@ -90,7 +99,7 @@ class Daphnes:
             log = (self.log_dir / f"daphne-{port}.log").open("ab")
             self.processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), self.application],
+                    [sys.executable, "-m", "daphne", "-e", listen_on(port), self.application],
                     cwd=ROOT,
                     env=self.env,
                     stdout=log,

@@ -15,9 +15,12 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from crm.live.routing import staff_urlpatterns  # noqa: E402
+from realtime.daphne_patches import widen_listen_backlog  # noqa: E402
 from realtime.lifecycle import with_lifecycle  # noqa: E402
 from realtime.origin import SameOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+widen_listen_backlog()  # daphne listens after importing this: room for a reconnect storm
 
 # with_lifecycle: an orderly shutdown on SIGTERM under daphne (sockets closed with 1012 first).
 application = with_lifecycle(

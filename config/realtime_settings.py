@@ -64,6 +64,9 @@ REALTIME_MAX_SOCKETS_PER_USER = int(os.environ.get("REALTIME_MAX_SOCKETS_PER_USE
 # bytes wait for it in daphne (realtime.daphne_patches): its memory stays bounded.
 REALTIME_SLOW_READER_SECONDS = float(os.environ.get("REALTIME_SLOW_READER_SECONDS", "10"))
 REALTIME_SLOW_READER_BYTES = int(os.environ.get("REALTIME_SLOW_READER_BYTES", str(1024 * 1024)))
+# Connections the kernel queues for daphne to accept (realtime.daphne_patches): Twisted's 50
+# overflowed in a reconnect storm, and the clients left out waited 1-3 s for TCP to retry.
+REALTIME_LISTEN_BACKLOG = int(os.environ.get("REALTIME_LISTEN_BACKLOG", "2048"))
 # The hub's outbox tailer: gap repair with Redis; with the in-memory layer, how changes saved by
 # other processes (commands, shells) arrive, hence the shorter default there.
 REALTIME_TAIL_INTERVAL = float(

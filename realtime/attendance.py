@@ -16,6 +16,7 @@ from typing import Protocol
 
 from django.utils import timezone
 
+from realtime.batching import Batcher
 from realtime.models import Attendance
 from realtime.presence import presence_ttl
 from realtime.threads import read_in_thread
@@ -48,10 +49,22 @@ async def stamp(customer_ids: Iterable[int | None]) -> None:
         logger.exception("realtime: recording attendance failed")
 
 
+def _record_closes(customer_ids: list[int]) -> list[None]:
+    record(customer_ids)
+    return [None] * len(customer_ids)
+
+
+# A reconnect storm closes a thousand sockets at once: one statement for those closing together.
+_closes = Batcher(_record_closes)
+
+
 async def closed(socket: Socket) -> None:
-    """A customer's own socket closed: they saw everything up to now."""
+    """A customer's own socket closed: they saw everything up to now. Never raises."""
     if socket.customer_id is not None and socket.requested is None:
-        await stamp([socket.customer_id])
+        try:
+            await _closes(socket.customer_id)
+        except Exception:
+            logger.exception("realtime: recording attendance failed")
 
 
 def connected_until(customer_id: int) -> dt.datetime | None:

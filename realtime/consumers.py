@@ -124,7 +124,7 @@ class PortalConsumer(AsyncWebsocketConsumer):
         except ValueError:
             await self.close_with(CloseCode.FORBIDDEN)
             return
-        admitted = await hub().admissions.admit(session_key_of(self.scope), self.requested)
+        admitted = await hub().admissions((session_key_of(self.scope), self.requested))
         if isinstance(admitted, CloseCode):
             await self.close_with(admitted)
             return

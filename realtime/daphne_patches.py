@@ -1,4 +1,11 @@
-"""Two things daphne does not do, added to its WebSocket protocol when we run under it.
+"""Three things daphne does not do, added when we run under it.
+
+- **A listen backlog for storms.** Twisted listens with a backlog of 50 connections. After a
+  deploy a thousand clients reconnect within a second; the kernel dropped the connections that
+  did not fit (`ListenOverflows` in `nstat`) and those clients waited out TCP's SYN retransmits
+  (1 s, then 3 s) before daphne even saw them. TCP and UNIX endpoints without a backlog of their
+  own listen with `REALTIME_LISTEN_BACKLOG` (the kernel caps it at `net.core.somaxconn`).
+  Upstream: daphne could take a `--backlog` option, as uvicorn and gunicorn do (2048).
 
 - **Registered close codes.** daphne passes a close code to autobahn's `sendClose`, which
   accepts only 1000 and 3000-4999, although RFC 6455 defines 1008 (policy violation) and 1011
@@ -16,6 +23,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -24,6 +32,33 @@ from django.conf import settings
 SENDABLE_CODES = (1008, 1011, 1012, 1013)
 
 _installed = False
+LISTENING_KINDS = ("tcp", "tcp6", "unix")
+
+
+def with_backlog(endpoint: str, backlog: int) -> str:
+    """A Twisted server endpoint description, with `backlog` unless it names one itself."""
+    kind, _, options = endpoint.partition(":")
+    if kind in LISTENING_KINDS and not any(part.startswith("backlog=") for part in options.split(":")):
+        return f"{endpoint}:backlog={backlog}"
+    return endpoint
+
+
+def widen_listen_backlog() -> None:
+    """Under daphne's command line, which imports the application before it listens: give its
+    endpoints the backlog. Elsewhere (tests, other servers) nothing changes."""
+    server_module = sys.modules.get("daphne.server")
+    if server_module is None or getattr(server_module.Server, "backlog_widened", False):
+        return
+    server_class = server_module.Server
+    original_run = server_class.run
+    backlog = settings.REALTIME_LISTEN_BACKLOG
+
+    def run(self: Any) -> None:
+        self.endpoints = [with_backlog(endpoint, backlog) for endpoint in self.endpoints]
+        original_run(self)
+
+    server_class.run = run
+    server_class.backlog_widened = True
 
 
 class _Backpressure:

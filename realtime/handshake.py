@@ -10,7 +10,6 @@ the next one gathers.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +20,9 @@ from django.db.models.functions import Coalesce
 from django.http.cookie import parse_cookie
 
 from realtime import access, registry, sequence
+from realtime.batching import Batcher
 from realtime.models import CustomerSequence
 from realtime.protocol import CloseCode
-from realtime.threads import read_in_thread
 
 BATCHES_IN_FLIGHT = 2  # worker threads admitting at once; more handshakes wait for the next batch
 
@@ -82,38 +81,7 @@ def _watched(user: AbstractUser, requested: int) -> tuple[int, int, int] | None:
     return sequence.with_position(rows) if rows is not None else None
 
 
-class Admissions:
-    """Handshakes of this process, admitted in batches."""
-
-    def __init__(self) -> None:
-        self.waiting: list[tuple[Request, asyncio.Future[Admission | CloseCode]]] = []
-        self.in_flight = 0
-
-    async def admit(self, session_key: str | None, requested: int | None) -> Admission | CloseCode:
-        future: asyncio.Future[Admission | CloseCode] = asyncio.get_running_loop().create_future()
-        self.waiting.append(((session_key, requested), future))
-        if self.in_flight < BATCHES_IN_FLIGHT:
-            self._next_batch()
-        return await future
-
-    def _next_batch(self) -> None:
-        batch, self.waiting = self.waiting, []
-        if batch:
-            self.in_flight += 1
-            asyncio.get_running_loop().create_task(self._run(batch), name="realtime-admissions")
-
-    async def _run(self, batch: list[tuple[Request, asyncio.Future[Admission | CloseCode]]]) -> None:
-        try:
-            results = await read_in_thread(admit_many)([request for request, _future in batch])
-        except Exception as error:
-            for _request, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-        else:
-            for (_request, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
-        finally:
-            self.in_flight -= 1
-            if self.waiting and self.in_flight < BATCHES_IN_FLIGHT:
-                self._next_batch()
+def admissions() -> Batcher[Request, Admission | CloseCode]:
+    """A process's admissions (the hub holds one): handshakes waiting together are admitted in
+    one batch, at most BATCHES_IN_FLIGHT batches at once."""
+    return Batcher(admit_many, in_flight=BATCHES_IN_FLIGHT)

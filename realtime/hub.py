@@ -27,8 +27,10 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from realtime import access, attendance, hub_status, presence, tail
-from realtime.handshake import Admissions
-from realtime.protocol import EncodedChange, encoded
+from realtime.batching import Batcher
+from realtime.handshake import Admission, Request, admissions
+from realtime.hub_status import HubStats
+from realtime.protocol import CloseCode, EncodedChange, encoded
 from realtime.router import Router
 from realtime.threads import read_in_thread
 
@@ -59,18 +61,6 @@ class ShuttingDown(Exception):
 
 
 @dataclass
-class HubStats:
-    started_at: float = 0.0
-    repaired: int = 0  # events the tailer handed to sockets that still lacked them
-    last_tail_at: float = 0.0
-    tail_lag: float = 0.0  # seconds between an event's record time and the tailer handing it on
-    last_sweep_at: float = 0.0
-    swept: int = 0
-    closed_by_sweep: int = 0
-    errors: int = 0
-
-
-@dataclass
 class Hub:
     tail_interval: float
     sweep_interval: float
@@ -80,7 +70,7 @@ class Hub:
     stats: HubStats = field(default_factory=HubStats)
     latest: dict[int, int] = field(default_factory=dict)  # customer -> newest seq the tailer saw
     router: Router = field(init=False)
-    admissions: Admissions = field(init=False)
+    admissions: Batcher[Request, Admission | CloseCode] = field(init=False)
     by_customer: dict[int, dict[str, HubSocket]] = field(default_factory=dict)
     _lagging_since: dict[tuple[int, int], float] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -88,7 +78,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.router = Router(self.recipients, self._count_error)
-        self.admissions = Admissions()
+        self.admissions = admissions()
 
     def _count_error(self) -> None:
         self.stats.errors += 1

@@ -24,11 +24,9 @@ Send = Callable[[ServerFrame | str], Awaitable[None]]
 Change = ChangeFrame | EncodedChange
 
 
-def read_frames(customer_id: int, after: int, upto: int, *, topics: set[str] | None) -> list[ChangeFrame]:
+def read_frames(customer_id: int, after: int, upto: int) -> list[ChangeFrame]:
     """Change frames (after, upto] from the outbox, in seq order, at most REPLAY_BATCH of them."""
     rows = OutboxEvent.objects.filter(customer_id=customer_id, seq__gt=after, seq__lte=upto)
-    if topics is not None:
-        rows = rows.filter(topic__in=topics)
     return [row.as_frame() for row in rows.order_by("seq")[:REPLAY_BATCH]]
 
 
@@ -76,10 +74,11 @@ class Stream:
         floor = self.cursor if since is None else since
         for topic in topics:
             self.floors[topic] = floor
-        if floor < self.cursor:  # backlog of the newly added topics, up to where the socket is
-            await self.replay(floor, self.cursor, only=set(topics))
+        # The backlog of the newly added topics, up to where the socket is; a hole in it means
+        # retention ran meanwhile, and the customer's position says whether it took the backlog.
+        if floor < self.cursor and not await self.replay(floor, self.cursor, only=set(topics)):
             _last, self.pruned_through = await _position(self.customer_id)
-            if self.pruned_through > floor:  # retention ran during the replay: part of it may be gone
+            if self.pruned_through > floor:
                 await self.resync(f"changes after seq {floor} are no longer retained", self.cursor)
         await self.catch_up(last_seq)
         await self.send({"type": "subscribed", "topics": self.topics, "seq": self.cursor})
@@ -116,7 +115,7 @@ class Stream:
         if upto is None:
             upto, _pruned = await _position(self.customer_id)
         while self.cursor < upto:
-            frames = await _read_frames(self.customer_id, self.cursor, upto, topics=None)
+            frames = await _read_frames(self.customer_id, self.cursor, upto)
             if not await self._deliver_contiguous(frames):
                 # A hole, or nothing left to read: pruned meanwhile, so it cannot be filled.
                 await self.resync(f"changes after seq {self.cursor} are no longer retained", upto)
@@ -131,14 +130,20 @@ class Stream:
             await self.deliver(frame)
         return bool(frames)
 
-    async def replay(self, after: int, upto: int, *, only: set[str]) -> None:
+    async def replay(self, after: int, upto: int, *, only: set[str]) -> bool:
+        """Send the backlog of the topics `only` in (after, upto]. True if every seq of the range
+        was read, so retention removed none of it; the range is read whole to know that."""
+        whole = True
         while after < upto:
-            frames = await _read_frames(self.customer_id, after, upto, topics=only)
+            frames = await _read_frames(self.customer_id, after, upto)
             if not frames:
-                return
+                return False
+            whole = whole and all(frame["seq"] == after + n for n, frame in enumerate(frames, start=1))
             for frame in frames:
-                await self.send(frame)
+                if frame["topic"] in only:
+                    await self.send(frame)
             after = frames[-1]["seq"]
+        return whole
 
     async def resync(self, reason: str, seq: int) -> None:
         await self.send({"type": "resync", "reason": reason, "seq": seq})

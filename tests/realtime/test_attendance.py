@@ -3,6 +3,9 @@ customer's own socket closes; a failed stamp never stops the sweep."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
@@ -28,6 +31,26 @@ async def test_closing_a_customers_own_tab_stamps_attendance_and_a_staff_tab_doe
     await staff_socket.close()
     seen = await sync_to_async(stamped)()
     assert set(seen) == {alice.pk} and seen[alice.pk] >= before
+
+
+async def test_sockets_closing_together_are_stamped_in_one_statement(people, sockets, monkeypatch):
+    """A reconnect storm closes a thousand sockets at once: not one upsert each."""
+    alice, bob, _staff = people
+    open_ = [await sockets(alice.portal_user) for _ in range(4)] + [
+        await sockets(bob.portal_user) for _ in range(3)
+    ]
+    statements: list[list[int]] = []
+    record = attendance.record
+
+    def counted(customer_ids):
+        statements.append(sorted(customer_ids))
+        record(customer_ids)
+
+    monkeypatch.setattr(attendance, "record", counted)
+    await asyncio.gather(*(socket.close() for socket in open_))
+    assert set(await sync_to_async(stamped)()) == {alice.pk, bob.pk}
+    assert Counter(pk for statement in statements for pk in statement) == {alice.pk: 4, bob.pk: 3}
+    assert len(statements) <= 3  # two run at once; the rest gather behind them
 
 
 async def test_a_failed_stamp_does_not_skip_the_sweeps_presence_refresh(people, sockets, monkeypatch, caplog):

@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from crm import services
-from realtime import publish, retention, sequence
+from realtime import publish, retention, sequence, stream
 from realtime.hub import hub
 from realtime.models import CustomerSequence, OutboxEvent
 
@@ -221,3 +221,44 @@ async def test_catching_up_over_a_hole_resyncs_instead_of_skipping_it(people, so
     await sync_to_async(OutboxEvent.objects.filter(customer_id=alice.pk, seq=start + 2).delete)()
     frames = await socket.until_pong()
     assert [(f["type"], f["seq"]) for f in frames] == [("change", start + 1), ("resync", start + 3)]
+
+
+async def test_a_whole_backlog_needs_no_second_look_at_the_position(people, sockets, monkeypatch):
+    """The usual reconnect: every seq of the backlog was read, so retention took none of it and
+    the subscribe costs one outbox read, not a read of the customer's position as well."""
+    alice, _bob, _staff = people
+    base, _ = await sync_to_async(sequence.current)(alice.pk)
+    await post(alice, "missed")
+    await award(alice, 2)
+    socket = await sockets(alice.portal_user)
+
+    async def no_position(_customer_id):
+        raise AssertionError("the position was read again")
+
+    monkeypatch.setattr(stream, "_position", no_position)
+    await socket.subscribe(["messages"], since=base)  # the loyalty change is read, not sent
+    assert [(f["seq"], f["event"]) for f in await socket.until_pong()] == [(base + 1, "message.received")]
+
+
+async def test_retention_running_during_the_replay_resyncs(people, sockets):
+    """The backlog's first seqs are gone by the time it is read: the hole shows in the read, and
+    the customer's position confirms retention took them."""
+    alice, _bob, _staff = people
+    base, _ = await sync_to_async(sequence.current)(alice.pk)
+    for n in range(3):
+        await post(alice, f"old {n}")
+    socket = await sockets(alice.portal_user)
+
+    @sync_to_async
+    def prune_the_first_two() -> None:
+        OutboxEvent.objects.filter(customer_id=alice.pk, seq__lte=base + 2).delete()
+        CustomerSequence.objects.filter(customer_id=alice.pk).update(pruned_through=base + 2)
+
+    await prune_the_first_two()  # after the handshake read the position, before the subscribe
+    await socket.send({"type": "subscribe", "topics": ["messages"], "since": base})
+    frames = await socket.until_pong()
+    assert [(f["type"], f["seq"]) for f in frames] == [
+        ("change", base + 3),  # the replay sends what it read, then the resync says it is not whole
+        ("resync", base + 3),
+        ("subscribed", base + 3),
+    ]

@@ -14,10 +14,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import websockets
 
+from realtime import daphne_patches
 from tests.conftest import ROOT, DaphneServer
 
 SETUP = """
@@ -124,3 +126,28 @@ async def test_sigterm_on_the_embedded_default_exits_0_with_1012_every_time(embe
         assert "Fatal Python error" not in log, log[-3000:]
         server.process = None
         server.start()
+
+
+def test_daphne_listens_with_room_for_a_reconnect_storm(embedded):
+    """Twisted's own listen backlog of 50 made most of a 1,000-socket storm wait for TCP's SYN
+    retransmits (1-3 s); daphne serving config.asgi listens with REALTIME_LISTEN_BACKLOG (2048),
+    which the kernel caps at net.core.somaxconn."""
+    server, *_ = embedded
+    listening = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{server.port}"], capture_output=True, text=True, check=True, timeout=10
+    ).stdout.split()
+    cap = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    assert listening[0] == "LISTEN" and int(listening[2]) == min(2048, cap), listening
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "listens_with"),
+    [
+        ("tcp:port=8000:interface=127.0.0.1", "tcp:port=8000:interface=127.0.0.1:backlog=2048"),
+        ("unix:/run/portal.sock", "unix:/run/portal.sock:backlog=2048"),
+        ("tcp:port=8000:backlog=64", "tcp:port=8000:backlog=64"),  # its own backlog stays
+        ("fd:fileno=3", "fd:fileno=3"),  # an inherited socket listens already
+    ],
+)
+def test_endpoints_get_the_backlog_unless_they_name_one(endpoint, listens_with):
+    assert daphne_patches.with_backlog(endpoint, 2048) == listens_with
