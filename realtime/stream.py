@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import cast
 
+from django.db import connection
+
 from realtime import sequence
+from realtime.batching import Batcher
 from realtime.models import OutboxEvent
 from realtime.protocol import ChangeFrame, EncodedChange, ServerFrame
 from realtime.threads import read_in_thread
@@ -30,9 +33,31 @@ def read_frames(customer_id: int, after: int, upto: int) -> list[ChangeFrame]:
     return [row.as_frame() for row in rows.order_by("seq")[:REPLAY_BATCH]]
 
 
-# Reads only: they may run beside each other on the executor's threads rather than queue on
-# the one thread database_sync_to_async uses by default.
-_read_frames = read_in_thread(read_frames)
+Range = tuple[int, int, int]  # (customer, after, upto)
+_OUTBOX = OutboxEvent._meta.db_table
+
+
+def read_many(ranges: list[Range]) -> list[list[ChangeFrame]]:
+    """`read_frames` for each range: in one statement on PostgreSQL, since a reconnect storm
+    resumes hundreds of sockets within a second; one query each elsewhere."""
+    if connection.vendor != "postgresql":
+        return [read_frames(*each) for each in ranges]
+    values = ", ".join(["(%s::int, %s::bigint, %s::bigint, %s::bigint)"] * len(ranges))
+    rows = OutboxEvent.objects.raw(
+        f"SELECT e.*, r.n AS request FROM (VALUES {values}) AS r(n, customer_id, after, upto) "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT * FROM {_OUTBOX} o WHERE o.customer_id = r.customer_id "
+        f"AND o.seq > r.after AND o.seq <= r.upto ORDER BY o.seq LIMIT {REPLAY_BATCH}) AS e "
+        "ORDER BY r.n, e.seq",
+        [value for n, each in enumerate(ranges) for value in (n, *each)],
+    )
+    frames: list[list[ChangeFrame]] = [[] for _ in ranges]
+    for row in rows:
+        frames[row.request].append(row.as_frame())  # type: ignore[attr-defined]  # the query's column
+    return frames
+
+
+# Reads only: beside each other on worker threads, and those asked for together in one batch.
+_read_frames: Batcher[Range, list[ChangeFrame]] = Batcher(read_many, in_flight=4)
 _position = read_in_thread(sequence.current)
 
 
@@ -115,7 +140,7 @@ class Stream:
         if upto is None:
             upto, _pruned = await _position(self.customer_id)
         while self.cursor < upto:
-            frames = await _read_frames(self.customer_id, self.cursor, upto)
+            frames = await _read_frames((self.customer_id, self.cursor, upto))
             if not await self._deliver_contiguous(frames):
                 # A hole, or nothing left to read: pruned meanwhile, so it cannot be filled.
                 await self.resync(f"changes after seq {self.cursor} are no longer retained", upto)
@@ -135,7 +160,7 @@ class Stream:
         was read, so retention removed none of it; the range is read whole to know that."""
         whole = True
         while after < upto:
-            frames = await _read_frames(self.customer_id, after, upto)
+            frames = await _read_frames((self.customer_id, after, upto))
             if not frames:
                 return False
             whole = whole and all(frame["seq"] == after + n for n, frame in enumerate(frames, start=1))

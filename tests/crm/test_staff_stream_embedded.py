@@ -12,7 +12,7 @@ import pytest
 import websockets
 
 from tests.conftest import DaphneServer
-from tests.realtime.test_embedded import embedded_env, manage
+from tests.realtime.embedded import embedded_daphne, manage
 
 SETUP = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -38,14 +38,8 @@ services.customer_message(customer=Customer.objects.get(pk={customer}), body="fr
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("embedded-staff")
-    env = embedded_env(str(folder / "db.sqlite3"))
-    manage(env, "migrate", "--no-input", "-v0")
-    session_key, customer = manage(env, "shell", "-v", "0", "-c", SETUP).split()[-2:]
-    server = DaphneServer(env, folder / "daphne.log")
-    server.start()
-    yield server, env, session_key, int(customer)
-    server.stop()
+    with embedded_daphne(tmp_path_factory.mktemp("embedded-staff"), SETUP) as running:
+        yield running
 
 
 async def open_staff_socket(server: DaphneServer, session_key: str):

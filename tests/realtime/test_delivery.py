@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.utils import timezone
 
 from crm import services
@@ -261,4 +262,32 @@ async def test_retention_running_during_the_replay_resyncs(people, sockets):
         ("change", base + 3),  # the replay sends what it read, then the resync says it is not whole
         ("resync", base + 3),
         ("subscribed", base + 3),
+    ]
+
+
+def test_backlogs_read_together_match_reading_each(people, monkeypatch, django_assert_num_queries):
+    """A storm's resumed sockets read their backlogs in one statement (PostgreSQL): the same
+    frames as a read per socket, each range capped at REPLAY_BATCH."""
+    alice, bob, _staff = people
+    for n in range(4):
+        services.post_message(customer=alice, body=f"alice {n}", author=None)
+    for n in range(2):
+        services.post_message(customer=bob, body=f"bob {n}", author=None)
+    alice_last, _ = sequence.current(alice.pk)
+    bob_last, _ = sequence.current(bob.pk)
+    monkeypatch.setattr(stream, "REPLAY_BATCH", 3)
+    ranges = [
+        (alice.pk, alice_last - 4, alice_last),  # capped at 3
+        (bob.pk, bob_last - 2, bob_last),
+        (alice.pk, alice_last - 1, alice_last),  # the same customer again (a second tab)
+        (alice.pk, alice_last, alice_last),  # nothing owed
+    ]
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else len(ranges)):
+        together = stream.read_many(ranges)
+    assert together == [stream.read_frames(*each) for each in ranges]
+    assert [[frame["new"]["body"] for frame in frames] for frames in together] == [
+        ["alice 0", "alice 1", "alice 2"],
+        ["bob 0", "bob 1"],
+        ["alice 3"],
+        [],
     ]

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +18,8 @@ import pytest
 import websockets
 
 from realtime import daphne_patches
-from tests.conftest import ROOT, DaphneServer
+from tests.conftest import DaphneServer
+from tests.realtime.embedded import embedded_daphne, manage
 
 SETUP = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -42,38 +41,11 @@ services.post_message(customer=Customer.objects.get(pk={customer}), body={body!r
 """
 
 
-def embedded_env(database: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REALTIME_TAIL_INTERVAL_SECONDS")}
-    env.update(
-        DATABASE_URL=f"sqlite:///{database}",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONPATH=str(ROOT),
-        PYTHONUNBUFFERED="1",
-        PYTHONFAULTHANDLER="1",  # a crash at exit prints where it happened
-        ENV_FILE="",
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
     """A migrated SQLite file with Alice and a logged-in session, and a daphne serving it."""
-    folder = tmp_path_factory.mktemp("embedded")
-    env = embedded_env(str(folder / "db.sqlite3"))
-    manage(env, "migrate", "--no-input", "-v0")
-    session_key, customer = manage(env, "shell", "-v", "0", "-c", SETUP).split()[-2:]
-    server = DaphneServer(env, folder / "daphne.log")
-    server.start()
-    yield server, env, session_key, int(customer)
-    server.stop()
+    with embedded_daphne(tmp_path_factory.mktemp("embedded"), SETUP) as running:
+        yield running
 
 
 async def open_socket(server: DaphneServer, session_key: str):
