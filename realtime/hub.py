@@ -8,6 +8,8 @@
   in seq order; reading by (customer, seq) cannot skip a late commit the way "id > last id" can.
 - The **sweep** re-checks every local socket's access in a few batched queries and refreshes
   presence entries in one Redis round trip.
+- The **heap** step freezes what is alive, so the cycle collector never walks every socket's
+  objects at once (`realtime.heap`).
 
 Sockets register when their handshake succeeds and unregister on every exit path; an idle
 socket costs nothing. The hub starts with the first socket and stops with the process
@@ -29,6 +31,7 @@ from django.conf import settings
 from realtime import access, attendance, hub_status, presence, tail
 from realtime.batching import Batcher
 from realtime.handshake import Admission, Request, admissions
+from realtime.heap import FREEZE_EVERY, Heap
 from realtime.hub_status import HubStats
 from realtime.protocol import CloseCode, EncodedChange, encoded
 from realtime.router import Router
@@ -70,6 +73,7 @@ class Hub:
     stats: HubStats = field(default_factory=HubStats)
     latest: dict[int, int] = field(default_factory=dict)  # customer -> newest seq the tailer saw
     router: Router = field(init=False)
+    heap: Heap = field(default_factory=Heap)
     admissions: Batcher[Request, Admission | CloseCode] = field(init=False)
     by_customer: dict[int, dict[str, HubSocket]] = field(default_factory=dict)
     _lagging_since: dict[tuple[int, int], float] = field(default_factory=dict)
@@ -146,10 +150,12 @@ class Hub:
             loop.create_task(self._every(self.tail_interval, self.tail_once), name="realtime-hub-tailer"),
             loop.create_task(self._every(self.sweep_interval, self.sweep_once), name="realtime-hub-sweep"),
             loop.create_task(self._every(REPORT_EVERY, self.report), name="realtime-hub-report"),
+            loop.create_task(self._every(FREEZE_EVERY, self.heap.tend), name="realtime-hub-heap"),
         ]
 
     async def stop(self) -> None:
         await self.router.stop()
+        self.heap.release()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()

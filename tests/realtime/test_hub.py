@@ -100,6 +100,7 @@ async def test_an_idle_socket_costs_no_task_and_no_query(people, sockets, querie
         "realtime-hub-tailer",
         "realtime-hub-sweep",
         "realtime-hub-report",
+        "realtime-hub-heap",
         "realtime-hub-router",
     }
     assert len(hub().sockets) == 5
