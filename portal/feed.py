@@ -94,6 +94,19 @@ def away_toast(
     return Toast("info", "While you were away", text, reverse("portal:updates"), "See all updates")
 
 
+def live_entries(customer: Customer, events: list[OutboxEvent], own: Own) -> list[FeedEntry]:
+    """Entries for an open feed's first page from a batch of live changes (`portal.live`). The
+    customer is looking at them, so they count as seen: the bell clears in every tab."""
+    entries = [
+        FeedEntry(event.seq, event.created_at, toast, (event.topic, event.object_id) not in own)
+        for event in events
+        if (toast := significant(event)) is not None
+    ]
+    if entries:
+        services.mark_updates_seen(customer=customer, seq=max(entry.seq for entry in entries))
+    return entries
+
+
 @require_safe
 @customer_required
 def away_summary(request: PortalRequest) -> HttpResponse:

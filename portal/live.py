@@ -6,7 +6,8 @@ get rows. The view reads those outbox events of the requester's own customer (ne
 anyone else's: the seqs are looked up under `request.customer_id`), renders each affected
 record's current row with the same fragment the page uses, as htmx out-of-band swaps (delete
 the old row, upsert the new one into its list in sorted position), plus the counters, the
-profile fields and forms and at most one toast. Rows come from the database's current state, so a batch
+profile fields and forms and at most one toast; with `feed=1` (the updates feed's first page is
+open) the new feed entries too. Rows come from the database's current state, so a batch
 applied twice, or out of order with a later one, still ends in the right page.
 """
 
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from crm import notifications
 from crm.models import Job
-from portal import own_changes, selectors, toasts
+from portal import feed, own_changes, selectors, toasts
 from portal.forms import ContactForm, PreferencesForm
 from portal.lists import LISTS, ROW_PREFIX, ROW_TEMPLATES
 from portal.permissions import PortalRequest, customer_required
@@ -111,13 +112,15 @@ def live_fragments(request: PortalRequest) -> HttpResponse:
             upsert.rows.append(row)
 
     customer = selectors.customer(customer_id)
+    own = own_changes.recalled(request)
+    # The updates feed's first page is open: its new entries, marked seen before the bell renders.
+    feed_entries = feed.live_entries(customer, events, own) if request.POST.get("feed") == "1" else []
     context: dict[str, Any] = {
         "deleted": deleted,
         "upserts": list(upserts.values()),
         # The preferences as stored now: a save in any tab mutes the very next batch everywhere.
-        "toast": toasts.toast_for(
-            events, own=own_changes.recalled(request), muted=notifications.muted_topics(customer)
-        ),
+        "toast": toasts.toast_for(events, own=own, muted=notifications.muted_topics(customer)),
+        "feed_entries": feed_entries,
         "seq": events[-1].seq if events else None,
     }
     if "messages" in touched:

@@ -71,6 +71,8 @@ export class ChangeApplier {
     try {
       const form = new URLSearchParams({ seqs: seqs.join(",") });
       if (this.pageTopics) form.set("topics", this.pageTopics().join(" "));
+      // The updates feed's first page takes its new entries with the rows.
+      if (this.document.querySelector("[data-live-feed]")) form.set("feed", "1");
       const response = await this.http.post(this.liveUrl, form);
       if (this.http.ended(response)) {
         this.onSessionEnded();

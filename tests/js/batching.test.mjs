@@ -43,6 +43,19 @@ test("frames within the batch window go out as one POST of sorted, distinct seqs
   assert.equal(page.http.posts().length, 1);
 });
 
+test("the updates feed's first page asks for its new entries with the rows", async () => {
+  const page = livePage({ seq: 40 });
+  page.ws.receive(change(41));
+  page.clock.advance(100);
+  await settle();
+  page.doc.append(new FakeElement({ id: "updates-list", dataset: { liveFeed: "" } }));
+  page.ws.receive(change(42));
+  page.clock.advance(100);
+  await settle();
+  const feed = page.http.posts().map((post) => new URLSearchParams(post.body).get("feed"));
+  assert.deepEqual(feed, [null, "1"]);
+});
+
 test("a frame arriving while a POST is on its way waits for the next one", async () => {
   const page = livePage({ seq: 40 });
   const answers = [];

@@ -147,3 +147,26 @@ def test_the_customers_own_redemption_is_quiet_but_staffs_toasts(client_for, ali
     services.redeem_points(customer=alice, points=20, description="By phone")
     html = live(client, seqs_of(alice, before)).content.decode()
     assert html.count('class="toast ') == 1 and "Points redeemed" in html
+
+
+def test_the_open_feed_gets_its_new_entries_and_they_count_as_seen(client_for, alice):
+    client = client_for(alice)
+    client.get(reverse("portal:updates"))  # opening the feed marks what is there as seen
+    before = last_seq(alice)
+    services.post_message(customer=alice, body="Your technician is on the way", author=None)
+    services.update_contact_details(customer=alice, phone="555-0100")  # not significant: no entry
+    seqs = seqs_of(alice, before)
+
+    elsewhere = live(client, seqs).content.decode()  # another page: no feed, the bell counts it
+    assert 'hx-target="#updates-list"' not in elsewhere and 'data-count="1"' in elsewhere
+    alice.refresh_from_db()
+    assert alice.updates_seen_seq <= before
+
+    html = client.post(reverse("portal:live"), {"seqs": seqs, "feed": "1"}).content.decode()
+    message_seq = before + 1
+    assert 'hx-upsert hx-target="#updates-list"' in html
+    assert f'id="update-{message_seq}"' in html and "Your technician is on the way" in html
+    assert html.count('class="row feed-entry') == 1 and "badge--new" in html
+    alice.refresh_from_db()
+    assert alice.updates_seen_seq == message_seq
+    assert 'data-count="0"' in html and re.search(r"data-bell-count hidden", html)
