@@ -1,8 +1,9 @@
 """Whether a customer has a portal tab open, for work outside the socket processes (emails).
 
 Each hub's sweep (every `REALTIME_CHECK_INTERVAL`) stamps `connected_until = now` for the
-customers with an own socket open on its process, in one statement, and so does an own socket
-closing (what the tab showed since the last sweep must not be emailed). A customer is *present*
+customers with an own socket open on its process, in one statement; so do own sockets opening
+(the handshake's batch: a tab opened just after a sweep is present at once) and closing (what
+the tab showed since the last sweep must not be emailed), one statement per batch. A customer is *present*
 while that stamp is younger than the presence time to live (2.5 sweeps), and a change happened
 *while away* when it was recorded after the stamp. Staff sockets watching a customer do not count.
 """

@@ -4,7 +4,8 @@ channels' AuthMiddlewareStack loads the session and the user on the one thread i
 calls share, so 1,000 sockets opening at once queued 2,000 queries behind each other. Here the
 handshakes waiting at a moment are admitted together on a worker thread: their sessions, the
 users those log in, and the customers they may watch with their seqs, in three queries for all
-of them (staff watching a customer check their permission on their own). While one batch runs,
+of them (staff watching a customer check their permission on their own), and one statement
+stamping the customers whose own tab opened (`realtime.attendance`). While one batch runs,
 the next one gathers.
 """
 
@@ -19,7 +20,7 @@ from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http.cookie import parse_cookie
 
-from realtime import access, registry, sequence
+from realtime import access, attendance, registry, sequence
 from realtime.batching import Batcher
 from realtime.models import CustomerSequence
 from realtime.protocol import CloseCode
@@ -73,7 +74,14 @@ def admit_many(requests: list[Request]) -> list[Admission | CloseCode]:
             return CloseCode.FORBIDDEN
         return Admission(user.pk, key, *position)
 
-    return [admit(key, requested) for key, requested in requests]
+    admitted = [admit(key, requested) for key, requested in requests]
+    # A customer's own tab is open from now: digest emails must not wait for the next sweep to know.
+    attendance.record(
+        result.customer_id
+        for result, (_key, requested) in zip(admitted, requests, strict=True)
+        if isinstance(result, Admission) and requested is None
+    )
+    return admitted
 
 
 def _watched(user: AbstractUser, requested: int) -> tuple[int, int, int] | None:

@@ -21,11 +21,15 @@ def stamped() -> dict[int, object]:
     return dict(Attendance.objects.values_list("customer_id", "connected_until"))
 
 
-async def test_closing_a_customers_own_tab_stamps_attendance_and_a_staff_tab_does_not(people, sockets):
+async def test_opening_and_closing_a_customers_own_tab_stamp_attendance_and_a_staff_tab_does_not(
+    people, sockets
+):
     alice, bob, staff = people
+    opening = timezone.now()
     alice_socket = await sockets(alice.portal_user)
     staff_socket = await sockets(staff, f"?customer={bob.pk}")
-    assert await sync_to_async(stamped)() == {}  # no sweep yet
+    seen = await sync_to_async(stamped)()  # no sweep yet: the handshake stamped her
+    assert set(seen) == {alice.pk} and seen[alice.pk] >= opening
     before = timezone.now()
     await alice_socket.close()
     await staff_socket.close()
