@@ -3,9 +3,10 @@
 Each hub's sweep (every `REALTIME_CHECK_INTERVAL`) stamps `connected_until = now` for the
 customers with an own socket open on its process, in one statement; so do own sockets opening
 (the handshake's batch: a tab opened just after a sweep is present at once) and closing (what
-the tab showed since the last sweep must not be emailed), one statement per batch. A customer is *present*
-while that stamp is younger than the presence time to live (2.5 sweeps), and a change happened
-*while away* when it was recorded after the stamp. Staff sockets watching a customer do not count.
+the tab showed since the last sweep must not be emailed), one statement per batch. A customer
+is *present* while that stamp is younger than the presence time to live (2.5 sweeps), and a
+change happened *while away* when it was recorded after the stamp. Staff sockets watching a
+customer do not count.
 """
 
 from __future__ import annotations
@@ -42,12 +43,17 @@ def record(customer_ids: Iterable[int | None]) -> None:
         )
 
 
-async def stamp(customer_ids: Iterable[int | None]) -> None:
-    """`record` from the event loop; a failure is logged, never raised (the sweep goes on)."""
+def record_quietly(customer_ids: Iterable[int | None]) -> None:
+    """`record`, with a failure logged rather than raised (for callers that must go on)."""
     try:
-        await read_in_thread(record)(list(customer_ids))
+        record(customer_ids)
     except Exception:
         logger.exception("realtime: recording attendance failed")
+
+
+async def stamp(customer_ids: Iterable[int | None]) -> None:
+    """`record` from the event loop; a failure is logged, never raised (the sweep goes on)."""
+    await read_in_thread(record_quietly)(list(customer_ids))
 
 
 def _record_closes(customer_ids: list[int]) -> list[None]:

@@ -75,8 +75,9 @@ def admit_many(requests: list[Request]) -> list[Admission | CloseCode]:
         return Admission(user.pk, key, *position)
 
     admitted = [admit(key, requested) for key, requested in requests]
-    # A customer's own tab is open from now: digest emails must not wait for the next sweep to know.
-    attendance.record(
+    # A customer's own tab is open from now: digest emails must not wait for the next sweep to
+    # know. A failed stamp turns no socket away (the sweep stamps again).
+    attendance.record_quietly(
         result.customer_id
         for result, (_key, requested) in zip(admitted, requests, strict=True)
         if isinstance(result, Admission) and requested is None

@@ -57,6 +57,18 @@ async def test_sockets_closing_together_are_stamped_in_one_statement(people, soc
     assert len(statements) <= 3  # two run at once; the rest gather behind them
 
 
+async def test_a_failed_stamp_turns_no_socket_away(people, sockets, monkeypatch, caplog):
+    alice, _bob, _staff = people
+
+    def broken(_ids):
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(attendance, "record", broken)
+    socket = await sockets(alice.portal_user)  # admitted: hello came
+    assert socket.hello["customer"] == alice.pk
+    assert "recording attendance failed" in caplog.text
+
+
 async def test_a_failed_stamp_does_not_skip_the_sweeps_presence_refresh(people, sockets, monkeypatch, caplog):
     alice, _bob, _staff = people
     socket = await sockets(alice.portal_user)
