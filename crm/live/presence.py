@@ -1,7 +1,8 @@
 """Customer presence on the staff stream: which customers of the inbox have the portal open.
 
-On subscribe a staff socket gets the present state of the customers of the open items the inbox
-page shows (at most a page of them); then every change of any customer's presence
+On subscribe a staff socket gets the present state of the customers of the open items on the
+inbox's first pages (`SNAPSHOT_PAGES`, at most `customer_presence.MAX_CUSTOMERS` customers), so a
+later page has its dots too; then every change of any customer's presence
 (`realtime.customer_presence`), and, with a new item, that item's customer's state, since the
 page may not have known them.
 """
@@ -15,9 +16,12 @@ from realtime import customer_presence
 from realtime.customer_presence import CustomerPresenceFrame
 from realtime.threads import read_in_thread
 
+SNAPSHOT_PAGES = 5
+
 
 def _open_item_customers() -> list[int]:
-    return list(dict.fromkeys(items().values_list("customer_id", flat=True)[:PAGE_SIZE]))
+    newest = items().values_list("customer_id", flat=True)[: SNAPSHOT_PAGES * PAGE_SIZE]
+    return list(dict.fromkeys(newest))[: customer_presence.MAX_CUSTOMERS]
 
 
 async def snapshot() -> CustomerPresenceFrame:

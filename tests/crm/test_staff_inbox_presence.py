@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from crm import services
+from crm.live import presence as inbox_presence
 from realtime import customer_presence, presence
 from realtime import hub as hub_module
 from tests.crm.test_staff_stream import open_socket
@@ -124,3 +125,25 @@ def test_the_summary_is_the_customers_own_most_present_tab():
         "status": "offline",
         "version": 4,
     }
+
+
+async def test_the_snapshot_covers_the_inbox_past_its_first_page(people, make_customer, monkeypatch):
+    """Staff on the inbox's second page see its customers' presence from the start too."""
+    alice, staff = people
+    bob = await sync_to_async(make_customer)("Bob Example", login="bob")
+    carol = await sync_to_async(make_customer)("Carol Example", login="carol")
+    for customer in (alice, bob, carol):
+        await sync_to_async(services.customer_message)(customer=customer, body="Hello?", author=None)
+    monkeypatch.setattr(inbox_presence, "PAGE_SIZE", 1)  # three pages of one item
+    tab = await helpers.connect(alice.portal_user)
+    await tab.send({"type": "presence", "status": "active", "page": "messages"})
+    await tab.expect("presence")
+    socket = await subscribed(staff)
+    snapshot = await socket.recv(presence=True)
+    assert {(e["customer"], e["status"]) for e in snapshot["customers"]} == {
+        (alice.pk, "active"),
+        (bob.pk, "offline"),
+        (carol.pk, "offline"),
+    }
+    await tab.close()
+    await socket.close()
