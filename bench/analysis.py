@@ -52,10 +52,13 @@ def _window(
     end: float,
 ) -> dict[str, Any]:
     """Delivery and latency of the changes written in [start, end)."""
-    written = {key: (customer, before) for key, customer, before, _after in records if start <= before < end}
-    expected = sum(len(sockets_of.get(customer, ())) for customer, _before in written.values())
+    written = {
+        key: (customer, before, after) for key, customer, before, after in records if start <= before < end
+    }
+    expected = sum(len(sockets_of.get(customer, ())) for customer, _before, _after in written.values())
     delivered = 0
     latencies = []
+    after_save = []  # from the save's (or the floor's send's) return: what the server side adds
     for holder in holders:
         seen = set()
         for key, received in holder["receipts"]:
@@ -64,8 +67,15 @@ def _window(
                 continue
             seen.add(key)
             latencies.append(received - change[1])
+            after_save.append(received - change[2])
         delivered += len(seen)
-    return {"changes": len(written), "expected": expected, "delivered": delivered, "latencies": latencies}
+    return {
+        "changes": len(written),
+        "expected": expected,
+        "delivered": delivered,
+        "latencies": latencies,
+        "after_save": after_save,
+    }
 
 
 def seq_check(holders: list[dict], finals: dict[int, int]) -> dict[str, int]:
@@ -116,6 +126,8 @@ def analyse(
         "frames_delivered": everything["delivered"],
         "frames_lost": everything["expected"] - everything["delivered"],
         **latency_figures(steady["latencies"]),
+        "after_save_p50_ms": latency_figures(steady["after_save"])["p50_ms"],
+        "after_save_p99_ms": latency_figures(steady["after_save"])["p99_ms"],
         "writer_save_ms": round(statistics.median(saves) * 1000, 3) if saves else None,
         "errors": _kinds(holders),
     }

@@ -64,9 +64,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
     by = {(r["sockets"], r["subject"]): r for r in results}
     lines = [
         "| sockets | subject | connected | frames delivered / expected | p50 | p95 | p99 | max "
-        "| p99 vs floor / peer | storm: all back after | lost across the storm | storm p99 "
-        "| daphne KB / socket | writer's save |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| p50 / p99 after the save | p99 vs floor / peer | storm: all back after "
+        "| lost across the storm | storm p99 | daphne KB / socket | writer's save |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in _sorted(results):
         floor = by.get((r["sockets"], "floor"), {}).get("p99_ms")
@@ -87,6 +87,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
             _ms(r.get("p95_ms")),
             _ms(r.get("p99_ms")),
             _ms(r.get("max_ms")),
+            f"{_ms(r.get('after_save_p50_ms'))} / {_ms(r.get('after_save_p99_ms'))}",
             ratios,
             _storm(r),
             _storm_loss(r),
