@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 
 import pytest
 import websockets
 
 from tests.conftest import DaphneServer
-from tests.realtime.embedded import embedded_daphne, manage
+from tests.realtime.embedded import embedded_daphne, manage, sigterm_and_restart
 
 SETUP = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -71,17 +70,5 @@ async def test_an_inbox_change_from_another_process_reaches_the_staff_socket(emb
 async def test_sigterm_closes_staff_sockets_with_1012_and_daphne_exits_0(embedded):
     server, _env, session_key, _customer = embedded
     sockets = [(await open_staff_socket(server, session_key))[0] for _ in range(3)]
-    process = server.process
-    assert process is not None
-    process.send_signal(signal.SIGTERM)
-    for socket in sockets:
-        with pytest.raises(websockets.ConnectionClosed):
-            while True:
-                await asyncio.wait_for(socket.recv(), 10)
-        assert socket.close_code == 1012
-    returncode = await asyncio.to_thread(process.wait, 10)
-    log = server.log_path.read_text()
-    assert returncode == 0, log[-3000:]
-    assert "Fatal Python error" not in log and "Task was destroyed" not in log, log[-3000:]
-    server.process = None
-    server.start()
+    log = await sigterm_and_restart(server, sockets)
+    assert "Task was destroyed" not in log, log[-3000:]

@@ -3,12 +3,18 @@ a test fixture: a migrated SQLite file, people made by a setup script, and a dap
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
 
 from tests.conftest import ROOT, DaphneServer
 
@@ -48,3 +54,23 @@ def embedded_daphne(folder: Path, setup: str) -> Iterator[Embedded]:
         yield server, env, session_key, int(customer)
     finally:
         server.stop()
+
+
+async def sigterm_and_restart(server: DaphneServer, sockets: list[Any]) -> str:
+    """SIGTERM the server with these sockets open: each must close with 1012 and daphne exit 0
+    without a fatal error. Then start it again; returns its log up to the exit."""
+    process = server.process
+    assert process is not None
+    process.send_signal(signal.SIGTERM)
+    for socket in sockets:
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                await asyncio.wait_for(socket.recv(), 10)
+        assert socket.close_code == 1012
+    returncode = await asyncio.to_thread(process.wait, 10)
+    log = server.log_path.read_text()
+    assert returncode == 0, log[-3000:]
+    assert "Fatal Python error" not in log, log[-3000:]
+    server.process = None
+    server.start()
+    return log

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ import websockets
 
 from realtime import daphne_patches
 from tests.conftest import DaphneServer
-from tests.realtime.embedded import embedded_daphne, manage
+from tests.realtime.embedded import embedded_daphne, manage, sigterm_and_restart
 
 SETUP = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -84,20 +83,7 @@ async def test_sigterm_on_the_embedded_default_exits_0_with_1012_every_time(embe
     server, _env, session_key, _customer = embedded
     for _round in range(5):
         sockets = [(await open_socket(server, session_key))[0] for _ in range(5)]
-        process = server.process
-        assert process is not None
-        process.send_signal(signal.SIGTERM)
-        for socket in sockets:
-            with pytest.raises(websockets.ConnectionClosed):
-                while True:
-                    await asyncio.wait_for(socket.recv(), 10)
-            assert socket.close_code == 1012
-        returncode = await asyncio.to_thread(process.wait, 10)
-        log = server.log_path.read_text()
-        assert returncode == 0, log[-3000:]
-        assert "Fatal Python error" not in log, log[-3000:]
-        server.process = None
-        server.start()
+        await sigterm_and_restart(server, sockets)
 
 
 def test_daphne_listens_with_room_for_a_reconnect_storm(embedded):
