@@ -2,7 +2,9 @@
 
 `/ws/floor/<customer>/` joins the group `floor.<customer>`, says `subscribed`, and forwards
 every message the writer (bench/writer.py) sends to the group with `group_send` as it came. No
-database, no auth, no ordering: the least any Channels app can do per frame.
+database, no auth, no ordering: the least any Channels app can do per frame. It serves two
+subjects: `floor`, whose writer only sends, and `floor-save`, whose writer first saves the job
+as this project's writer does (bench/subjects.py).
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-
-def floor_group(customer: int) -> str:
-    return f"floor.{customer}"
+from bench.protocols import floor_group  # noqa: E402
 
 
 class FloorConsumer(AsyncWebsocketConsumer):

@@ -5,7 +5,7 @@ and delivery are counted per change:
 
 - a job change (this project, the peer): `<job id>:<new start, epoch seconds>`; the writer only
   moves a job forward, so each key is one change;
-- a floor message: the key the writer put in it.
+- a floor message: the key the writer put in it (with the save first, the saved job's key).
 
 Only this project's frames carry a `seq`.
 """
@@ -19,6 +19,11 @@ from typing import Any
 
 # A frame the client cares about: (change key or None, seq or None, kind)
 Parsed = tuple[str | None, int | None, str]
+
+
+def floor_group(customer: int) -> str:
+    """The group of one customer's floor sockets (bench/floor_asgi.py)."""
+    return f"floor.{customer}"
 
 
 def job_key(job_id: int, start: dt.datetime | str) -> str:
@@ -138,5 +143,6 @@ class PeerProtocol(Protocol):
 PROTOCOLS: dict[str, type[Protocol]] = {
     "project": ProjectProtocol,
     "floor": FloorProtocol,
+    "floor-save": FloorProtocol,
     "peer": PeerProtocol,
 }

@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.subjects import INSTALL_HINT, SUBJECTS
 
-ORDER = ("project", "floor", "peer")
+ORDER = ("project", "floor", "floor-save", "peer")
 
 
 def _ms(value: float | None) -> str:
@@ -59,25 +59,38 @@ def _sorted(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(results, key=lambda r: (r["sockets"], ORDER.index(r["subject"])))
 
 
+def _ratios(r: dict[str, Any], by: dict[tuple[int, str], dict[str, Any]]) -> tuple[str, str]:
+    """(p99 against the floor / the peer, p50 and p99 against the floor with the save)."""
+
+    def of(subject: str, figure: str) -> float | None:
+        value: float | None = by.get((r["sockets"], subject), {}).get(figure)
+        return value
+
+    if r["subject"] == "floor":
+        return "-", "-"
+    peer = "-" if r["subject"] == "peer" else _ratio(r.get("p99_ms"), of("peer", "p99_ms"))
+    against_floor = f"{_ratio(r.get('p99_ms'), of('floor', 'p99_ms'))} / {peer}"
+    if r["subject"] != "project":
+        return against_floor, "-"
+    saving = (
+        f"{_ratio(r.get('p50_ms'), of('floor-save', 'p50_ms'))} / "
+        f"{_ratio(r.get('p99_ms'), of('floor-save', 'p99_ms'))}"
+    )
+    return against_floor, saving
+
+
 def markdown(results: list[dict[str, Any]]) -> str:
-    """The results table (one row per size and subject), ratios against the floor and the peer."""
+    """The results table (one row per size and subject), ratios against the floor, the floor
+    with the save and the peer."""
     by = {(r["sockets"], r["subject"]): r for r in results}
     lines = [
         "| sockets | subject | connected | frames delivered / expected | p50 | p95 | p99 | max "
-        "| p50 / p99 after the save | p99 vs floor / peer | storm: all back after "
-        "| lost across the storm | storm p99 | daphne KB / socket | writer's save |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| p50 / p99 after the save | p99 vs floor / peer | p50 / p99 vs floor + save "
+        "| storm: all back after | lost across the storm | storm p99 | daphne KB / socket | writer's save |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in _sorted(results):
-        floor = by.get((r["sockets"], "floor"), {}).get("p99_ms")
-        peer = by.get((r["sockets"], "peer"), {}).get("p99_ms")
-        ratios = (
-            "-"
-            if r["subject"] == "floor"
-            else f"{_ratio(r.get('p99_ms'), floor)} / {_ratio(r.get('p99_ms'), peer)}"
-        )
-        if r["subject"] == "peer":
-            ratios = f"{_ratio(r.get('p99_ms'), floor)} / -"
+        against_floor, against_saving_floor = _ratios(r, by)
         cells = [
             f"{r['sockets']:,}",
             SUBJECTS[r["subject"]].label,
@@ -88,7 +101,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
             _ms(r.get("p99_ms")),
             _ms(r.get("max_ms")),
             f"{_ms(r.get('after_save_p50_ms'))} / {_ms(r.get('after_save_p99_ms'))}",
-            ratios,
+            against_floor,
+            against_saving_floor,
             _storm(r),
             _storm_loss(r),
             _ms((r.get("storm_window") or {}).get("p99_ms")),

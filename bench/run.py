@@ -1,4 +1,5 @@
-"""Side by side: this project, the bare Channels floor and a djangochannelsrestframework peer.
+"""Side by side: this project, the bare Channels floor (alone and with the writer's save) and a
+djangochannelsrestframework peer.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench REDIS_URL=redis://127.0.0.1:6379/1 \\
         .venv/bin/python -m bench --sockets 100,1000 --rate 100 --duration 30 \\
@@ -40,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add = parser.add_argument
     add("--sockets", default="1000", help="comma-separated sizes, e.g. 100,1000,5000,10000")
     add("--customers", type=int, default=0, help="customers per size (default: sockets / 2)")
-    add("--subjects", default="project,floor,peer", help="any of project, floor, peer")
+    add("--subjects", default="project,floor,floor-save,peer", help="any of " + ", ".join(SUBJECTS))
     add("--rate", type=float, default=100, help="changes per second from the writer")
     add("--duration", type=float, default=30, help="seconds of steady state (30: one periodic check)")
     add("--open-rate", type=float, default=100, help="sockets opened per second")

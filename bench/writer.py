@@ -3,10 +3,15 @@
 - this project and the peer: reschedule a random job through `crm.services.reschedule_job`,
   as the admin does (the peer's writer imports the peer's observer and leaves this project's
   capture out, so each subject pays only for itself);
-- the floor: `group_send` a small message to a random customer's group.
+- the floor: `group_send` a small message to a random customer's group;
+- the floor with the save (`floor-save`): reschedule a random job as above, with this
+  project's capture left out, then `group_send` the change's key to the customer's floor group.
+  What it adds to the floor is exactly the save: the least any design that commits a change
+  to PostgreSQL before it publishes it can take.
 
 Each change is recorded as (key, customer, before, after): `before` is `time.time()` just
-before the save (or send), the start of every latency the harness reports.
+before the save (or send), the start of every latency the harness reports; `after` is its
+return (the floor with the save: the save's return, before the send).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.processes import setup_django
-from bench.protocols import job_key
+from bench.protocols import floor_group, job_key
 
 WARMUP = 3  # changes before `ready`: the first publish opens connections and threads
 
@@ -50,6 +55,12 @@ def _job_writer(
     from crm.models import Job
 
     quiet: contextlib.AbstractContextManager = contextlib.nullcontext()
+    publish: Callable[[int, str], None] | None = None
+    if subject == "floor-save":
+        from bench.database import capture_disconnected
+
+        quiet = capture_disconnected()
+        publish = _floor_sender()
     if subject == "peer":
         import warnings
 
@@ -76,9 +87,29 @@ def _job_writer(
         services.reschedule_job(job=job, start=start, end=start + dt.timedelta(hours=2))
         after = time.time()
         jobs[pk][1] = start
-        return job_key(pk, start), customer, before, after
+        key = job_key(pk, start)
+        if publish is not None:
+            publish(customer, key)
+        return key, customer, before, after
 
     return write, quiet
+
+
+def _floor_sender() -> Callable[[int, str], None]:
+    """`group_send` to a customer's floor group from synchronous code, on one event loop kept for
+    the whole run (the layer's Redis connections belong to the loop that opened them)."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+
+    def send(customer: int, key: str) -> None:
+        text = json.dumps({"type": "change", "key": key})
+        loop.run_until_complete(
+            layer.group_send(floor_group(customer), {"type": "bench.change", "text": text})
+        )
+
+    return send
 
 
 def _run_jobs(
@@ -102,8 +133,6 @@ def _run_jobs(
 def _run_floor(customers: list[int], rate: float, until: Callable[[], bool], ready: Any) -> list[Record]:
     setup_django("bench.floor_settings")
     from channels.layers import get_channel_layer
-
-    from bench.floor_asgi import floor_group
 
     async def main() -> list[Record]:
         layer = get_channel_layer()

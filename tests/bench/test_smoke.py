@@ -1,8 +1,8 @@
 """A tiny run of the benchmark harness (bench/, docs/benchmarks.md), so it cannot rot unseen.
 
 Ten sockets over five customers, ten changes a second for two seconds, then the reconnect
-storm, for this project and the floor (and the djangochannelsrestframework peer when the bench
-extra is installed). Every expected frame must arrive, this project's seqs with no gap across
+storm, for this project, the floor and the floor with the writer's save (and the
+djangochannelsrestframework peer when the bench extra is installed). Every expected frame must arrive, this project's seqs with no gap across
 the storm, and the report must have its figures. The harness runs in its own process on a
 scratch database named after the test database, which it creates and which is dropped here;
 it refuses to drop a database it did not create.
@@ -36,7 +36,7 @@ def run(django_db_setup, tmp_path_factory):
         missing_service("the benchmark harness needs Redis: set REDIS_URL=redis://...")
     scratch = f"{database_url_for_tests()}_bench"
     out = tmp_path_factory.mktemp("bench")
-    subjects = "project,floor" + (",peer" if PEER else "")
+    subjects = "project,floor,floor-save" + (",peer" if PEER else "")
     command = [sys.executable, "-m", "bench", "--sockets", "10", "--customers", "5", "--rate", "10"]
     command += ["--duration", "2", "--settle", "0.5", "--tail", "0.5", "--storm-timeout", "10"]
     command += ["--save-samples", "10", "--subjects", subjects, "--log-dir", str(out)]
@@ -53,7 +53,7 @@ def run(django_db_setup, tmp_path_factory):
     return results, (out / "results.md").read_text()
 
 
-@pytest.mark.parametrize("subject", ["project", "floor"])
+@pytest.mark.parametrize("subject", ["project", "floor", "floor-save"])
 def test_every_frame_arrives(run, subject):
     result = run[0][subject]
     assert set(result) >= FIGURES, sorted(FIGURES - set(result))
@@ -79,10 +79,18 @@ def test_this_project_loses_nothing_across_the_storm(run):
     assert result["save_ms_with_capture"] > 0 and result["save_ms_without"] > 0
 
 
+def test_the_floor_with_the_save_reports_its_save(run):
+    """Its writer saves through PostgreSQL before it sends; the table shows that save's time."""
+    assert run[0]["floor-save"]["writer_save_ms"] > 0
+    row = next(line for line in run[1].splitlines() if "floor + the writer's save" in line)
+    assert row.rstrip(" |").rsplit("|", 1)[-1].strip().endswith("ms")
+
+
 def test_report_table(run):
     table = run[1]
     assert "| sockets | subject |" in table
     assert "this project" in table and "floor (bare Channels)" in table
+    assert "floor + the writer's save" in table and "vs floor + save" in table
 
 
 def test_peer(run):
