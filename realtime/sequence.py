@@ -22,6 +22,9 @@ _TAKE_SQL = (
     "RETURNING last_seq"
 )
 
+# The same upsert, taking numbers only when the CTE `u` (an UPDATE) returned a row.
+_TAKE_IF_UPDATED_SQL = _TAKE_SQL.replace("VALUES (%s, %s, 0)", "SELECT %s, %s, 0 FROM u")
+
 
 def take(customer_id: int, count: int = 1, *, using: str = "default") -> range:
     """Reserve `count` consecutive numbers for this customer; returns them in order."""
@@ -71,26 +74,50 @@ def append(customer_id: int, events: list[OutboxEvent], *, using: str = "default
             event.seq = seq
         OutboxEvent.objects.using(using).bulk_create(events)
         return
+    sql, params = _appending(f"WITH s AS ({_TAKE_SQL}) ", [customer_id, len(events)], customer_id, events)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        stored(customer_id, events, cursor.fetchall(), using=using)
+
+
+def with_update(
+    update_sql: str, update_params: list[Any], customer_id: int, events: list[OutboxEvent]
+) -> tuple[str, list[Any]]:
+    """One statement (PostgreSQL) that runs a single-row `UPDATE ... WHERE pk = %s` and, only if
+    it changed a row, numbers and inserts these events for that row's customer: the writer's
+    update and its outbox events in one round trip. It returns one (id, seq) row per event, so
+    its row count is 0 when the UPDATE matched nothing, as the bare UPDATE's would be."""
+    prefix = f"WITH u AS ({update_sql} RETURNING 1), s AS ({_TAKE_IF_UPDATED_SQL}) "
+    return _appending(prefix, [*update_params, customer_id, len(events)], customer_id, events)
+
+
+def _appending(
+    prefix: str, prefix_params: list[Any], customer_id: int, events: list[OutboxEvent]
+) -> tuple[str, list[Any]]:
+    """The outbox insert numbered from the CTE `s` (the customer's last seq after taking
+    len(events)) that `prefix` defines."""
     values = ", ".join(
         ["(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s::timestamptz)"] * len(events)
     )
     sql = (
-        f"WITH s AS ({_TAKE_SQL}) "  # noqa: S608  (placeholders only)
-        f"INSERT INTO {_OUTBOX} ({_COLUMNS}) "
+        f"{prefix}INSERT INTO {_OUTBOX} ({_COLUMNS}) "  # noqa: S608  (placeholders only)
         f"SELECT %s, s.last_seq - %s + v.n, v.topic, v.op, v.event, v.object_id, v.new, v.old, v.changed, v.created_at "
         f"FROM s, (VALUES {values}) AS v(n, topic, op, event, object_id, new, old, changed, created_at) "
         "ORDER BY v.n RETURNING id, seq"
     )
-    params: list[Any] = [customer_id, len(events), customer_id, len(events)]
+    params: list[Any] = [*prefix_params, customer_id, len(events)]
     for n, event in enumerate(events, start=1):
         params += [n, event.topic, event.op, event.event, event.object_id, _json(event.new), _json(event.old)]
         params += [_json(event.changed), event.created_at]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        stored = {seq: pk for pk, seq in cursor.fetchall()}
-    first = max(stored) - len(events) + 1
+    return sql, params
+
+
+def stored(customer_id: int, events: list[OutboxEvent], rows: list[tuple[int, int]], *, using: str) -> None:
+    """Mark the events as the inserted rows (id, seq) that `append`'s statement returned."""
+    by_seq = {seq: pk for pk, seq in rows}
+    first = max(by_seq) - len(events) + 1
     for seq, event in enumerate(events, start=first):
-        event.customer_id, event.seq, event.pk = customer_id, seq, stored[seq]
+        event.customer_id, event.seq, event.pk = customer_id, seq, by_seq[seq]
         event._state.adding, event._state.db = False, using
 
 

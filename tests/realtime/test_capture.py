@@ -3,12 +3,15 @@ for a save made outside one, and a save racing another writer reports what it re
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import threading
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext, isolate_apps
+from django.utils import timezone
 
 from crm import services
 from crm.models import Job
@@ -163,3 +166,127 @@ def test_a_lock_from_an_earlier_transaction_is_not_trusted(make_customer, tomorr
         stale.save(update_fields=["address"])
     event = OutboxEvent.objects.filter(customer_id=alice.pk).latest("seq")
     assert event.old["technician"] == "Sam Stone" and event.changed == ["address"]
+
+
+def _saved_in_a_locked_transaction(job_pk, **changes):
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        locked = lock(Job, job_pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(changes))
+    return [q["sql"] for q in queries]
+
+
+@pytest.mark.usefixtures("require_postgres")
+def test_a_locked_save_sends_its_update_and_its_events_as_one_statement(make_customer, tomorrow_window):
+    """The row's UPDATE carries the sequence upsert and the outbox insert: a round trip less."""
+    alice = make_customer("Alice Example")
+    start, end = tomorrow_window()
+    job = services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+    last_seq = sequence.current(alice.pk)[0]
+    statements = _saved_in_a_locked_transaction(job.pk, technician="Lee Park")
+    writes = [sql for sql in statements if not sql.startswith(("SELECT", "BEGIN", "COMMIT"))]
+    assert len(writes) == 1, writes
+    assert (
+        writes[0].startswith('WITH u AS (UPDATE "crm_job"')
+        and "INSERT INTO realtime_outboxevent" in writes[0]
+    )
+    event = OutboxEvent.objects.get(customer_id=alice.pk, seq=last_seq + 1)
+    assert (event.event, event.changed, event.old["technician"], event.new["technician"]) == (
+        "job.updated",
+        ["technician"],
+        "",
+        "Lee Park",
+    )
+    assert sequence.current(alice.pk)[0] == last_seq + 1
+    assert Job.objects.get(pk=job.pk).technician == "Lee Park"
+
+
+def test_the_one_statement_writes_what_separate_statements_wrote(make_customer, tomorrow_window, monkeypatch):
+    from realtime import capture
+
+    alice = make_customer("Alice Example")
+    start, end = tomorrow_window()
+    jobs = [
+        services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+        for _ in range(2)
+    ]
+    services.reschedule_job(job=jobs[0], start=start + dt.timedelta(hours=1), end=end + dt.timedelta(hours=1))
+    monkeypatch.setattr(capture, "fused_update", lambda instance, using: contextlib.nullcontext())
+    services.reschedule_job(job=jobs[1], start=start + dt.timedelta(hours=1), end=end + dt.timedelta(hours=1))
+    fused, separate = (OutboxEvent.objects.filter(object_id=job.pk).latest("seq") for job in jobs)
+    assert fused.seq + 1 == separate.seq
+    for name in ("topic", "op", "event", "changed", "customer_id"):
+        assert getattr(fused, name) == getattr(separate, name), name
+    assert {k: v for k, v in fused.new.items() if k != "id"} == {
+        k: v for k, v in separate.new.items() if k != "id"
+    }
+    assert {k: v for k, v in fused.old.items() if k != "id"} == {
+        k: v for k, v in separate.old.items() if k != "id"
+    }
+
+
+def test_a_locked_save_that_changes_nothing_visible_writes_no_event(make_customer, tomorrow_window):
+    alice = make_customer("Alice Example")
+    start, end = tomorrow_window()
+    job = services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+    last_seq = sequence.current(alice.pk)[0]
+    statements = _saved_in_a_locked_transaction(job.pk, internal_notes="Gate code 1234")
+    assert not any("realtime_outboxevent" in sql for sql in statements)
+    assert sequence.current(alice.pk)[0] == last_seq
+    assert Job.objects.get(pk=job.pk).internal_notes == "Gate code 1234"
+
+
+def test_a_locked_save_moved_to_another_customer_sends_a_delete_and_an_insert(make_customer, tomorrow_window):
+    alice, bob = make_customer("Alice Example"), make_customer("Bob Example")
+    start, end = tomorrow_window()
+    job = services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+    _saved_in_a_locked_transaction(job.pk, customer_id=bob.pk)
+    gone = OutboxEvent.objects.filter(customer_id=alice.pk).latest("seq")
+    came = OutboxEvent.objects.filter(customer_id=bob.pk).latest("seq")
+    assert (gone.op, gone.object_id, came.op, came.object_id) == ("delete", job.pk, "insert", job.pk)
+
+
+def test_a_rolled_back_locked_save_leaves_no_event_and_takes_no_number(
+    make_customer, tomorrow_window, django_capture_on_commit_callbacks
+):
+    alice = make_customer("Alice Example")
+    start, end = tomorrow_window()
+    job = services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+    last_seq = sequence.current(alice.pk)[0]
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        locked = lock(Job, job.pk)
+        locked.technician = "Lee Park"
+        locked.save(update_fields=["technician"])
+        raise RuntimeError("the service fails after the save")
+    assert callbacks == []
+    assert sequence.current(alice.pk)[0] == last_seq
+    assert not OutboxEvent.objects.filter(customer_id=alice.pk, seq__gt=last_seq).exists()
+
+
+def test_a_locked_save_whose_row_is_gone_fails_as_without_capture(make_customer, tomorrow_window):
+    from django.db import DatabaseError
+
+    alice = make_customer("Alice Example")
+    start, end = tomorrow_window()
+    job = services.schedule_job(customer=alice, service_type="Carpet cleaning", start=start, end=end)
+    with pytest.raises(DatabaseError, match="did not affect any rows"), transaction.atomic():
+        locked = lock(Job, job.pk)
+        with connection.cursor() as cursor:  # the row disappears under Django's feet
+            cursor.execute("UPDATE crm_job SET id = -id WHERE id = %s", [job.pk])
+        locked.technician = "Lee Park"
+        locked.save(update_fields=["technician"])
+
+
+@pytest.mark.usefixtures("require_postgres")
+def test_the_one_statement_takes_no_number_when_its_update_matches_no_row(make_customer):
+    alice = make_customer("Alice Example")
+    last_seq = sequence.current(alice.pk)[0]
+    event = OutboxEvent(topic="jobs", op="update", event="job.updated", object_id=0, new={}, old={})
+    event.changed, event.created_at = ["technician"], timezone.now()
+    update = 'UPDATE "crm_job" SET "technician" = %s WHERE "crm_job"."id" = %s'
+    sql, params = sequence.with_update(update, ["Lee Park", -1], alice.pk, [event])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        assert (cursor.rowcount, cursor.fetchall()) == (0, [])
+    assert sequence.current(alice.pk)[0] == last_seq
