@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 
 from realtime import publish, registry
-from realtime.capture import RowView, Transition, record_transitions, row_view
 from realtime.registry import SyncedModel, for_model
+from realtime.transitions import RowView, Transition, record_transitions, row_view
 
 M = TypeVar("M", bound=models.Model)
 

@@ -22,7 +22,7 @@ class TransactionalSave(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from realtime.capture import fused_update  # capture imports this module
+        from realtime.locking import fused_update  # it imports this module
 
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False), fused_update(self, using):

@@ -203,7 +203,7 @@ def test_a_locked_save_sends_its_update_and_its_events_as_one_statement(make_cus
 
 
 def test_the_one_statement_writes_what_separate_statements_wrote(make_customer, tomorrow_window, monkeypatch):
-    from realtime import capture
+    from realtime import locking
 
     alice = make_customer("Alice Example")
     start, end = tomorrow_window()
@@ -212,7 +212,7 @@ def test_the_one_statement_writes_what_separate_statements_wrote(make_customer, 
         for _ in range(2)
     ]
     services.reschedule_job(job=jobs[0], start=start + dt.timedelta(hours=1), end=end + dt.timedelta(hours=1))
-    monkeypatch.setattr(capture, "fused_update", lambda instance, using: contextlib.nullcontext())
+    monkeypatch.setattr(locking, "fused_update", lambda instance, using: contextlib.nullcontext())
     services.reschedule_job(job=jobs[1], start=start + dt.timedelta(hours=1), end=end + dt.timedelta(hours=1))
     fused, separate = (OutboxEvent.objects.filter(object_id=job.pk).latest("seq") for job in jobs)
     assert fused.seq + 1 == separate.seq
