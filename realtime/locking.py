@@ -47,9 +47,11 @@ def fused_update(instance: models.Model, using: str) -> contextlib.AbstractConte
     events go to the database as one statement, a round trip less per save.
 
     The events need the row after the UPDATE, which Django has fully computed (auto_now
-    included) when it runs the statement, so the statement is extended as it runs. Anything
-    else (an insert, another statement shape, a change that moves the row between customers)
-    runs as before, and post_save records its events."""
+    included) when it runs the statement, so the statement is extended as it runs: the first
+    single-row UPDATE of this row during the save, which is Django's own unless a pre_save
+    receiver updates the same row itself. Anything else (an insert, another statement shape, a
+    change that moves the row between customers) runs as before, and post_save records its
+    events."""
     noted = instance.__dict__.get(LOCKED)
     connection = connections[using]
     if (
@@ -96,6 +98,3 @@ def fused_update(instance: models.Model, using: str) -> contextlib.AbstractConte
         return result
 
     return connection.execute_wrapper(extend_update)
-
-
-# --- signal receivers -------------------------------------------------------------------------
