@@ -1,8 +1,10 @@
 """Capture: turn saves and deletes of registered models into outbox events.
 
 Receivers stay thin: they note the customer's view of the row before and after, and
-`record_transitions` (realtime.transitions) writes the events in the writer's own transaction and schedules the
-publish for after commit. A rolled-back transaction therefore leaves no event and sends nothing.
+`record_transitions` (realtime.transitions) writes the events in the writer's own transaction
+and schedules the publish for after commit; a save of a row loaded with `lock` has written them
+with its UPDATE already (realtime.locking). A rolled-back transaction therefore leaves no event
+and sends nothing.
 Synced models save inside a transaction (`realtime.models.TransactionalSave`), so the event
 commits with the row; `record_transitions` called in autocommit mode records right away.
 """

@@ -113,7 +113,8 @@ def _appending(
 
 
 def stored(customer_id: int, events: list[OutboxEvent], rows: list[tuple[int, int]], *, using: str) -> None:
-    """Mark the events as the inserted rows (id, seq) that `append`'s statement returned."""
+    """Mark the events as the inserted rows: the (id, seq) pairs the outbox statement returned
+    (`append`'s or `with_update`'s)."""
     by_seq = {seq: pk for pk, seq in rows}
     first = max(by_seq) - len(events) + 1
     for seq, event in enumerate(events, start=first):

@@ -24,6 +24,7 @@ BEFORE = "_realtime_before"  # on an instance being saved: its RowView before th
 
 
 def entry_for(sender: type[models.Model]) -> SyncedModel[Any] | None:
+    """The registry entry of a model (or of its concrete model, for a proxy), if it syncs."""
     concrete = sender._meta.concrete_model
     return registry.for_model(sender) or (registry.for_model(concrete) if concrete else None)
 
