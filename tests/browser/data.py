@@ -15,8 +15,14 @@ STAFF_GROUP = "Staff"
 STAFF_EXCLUDED_CODENAMES = ("add_user", "change_user", "delete_user")
 
 
-def schedule(customer: Customer, service: str = "Carpet cleaning", *, days: int = 2) -> Job:
+def schedule(
+    customer: Customer, service: str = "Carpet cleaning", *, days: int = 2, hour: int | None = None
+) -> Job:
+    """A job `days` from now, at this hour of the day (or `hour` o'clock, for tests that move it
+    to given hours and must not find it already there)."""
     start = (timezone.now() + dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    if hour is not None:
+        start = start.replace(hour=hour)
     return services.schedule_job(
         customer=customer,
         service_type=service,
