@@ -104,12 +104,14 @@ def _floor_sender() -> Callable[[int, str], None]:
     loop = asyncio.new_event_loop()
 
     def send(customer: int, key: str) -> None:
-        text = json.dumps({"type": "change", "key": key})
-        loop.run_until_complete(
-            layer.group_send(floor_group(customer), {"type": "bench.change", "text": text})
-        )
+        loop.run_until_complete(layer.group_send(floor_group(customer), _floor_message(key)))
 
     return send
+
+
+def _floor_message(key: str) -> dict[str, str]:
+    """What the floor's consumer forwards to its sockets as it came (bench/floor_asgi.py)."""
+    return {"type": "bench.change", "text": json.dumps({"type": "change", "key": key})}
 
 
 def _run_jobs(
@@ -142,9 +144,9 @@ def _run_floor(customers: list[int], rate: float, until: Callable[[], bool], rea
         async def send(n: int) -> None:
             customer = rng.choice(customers)
             key = f"m{n}"
-            text = json.dumps({"type": "change", "key": key})
+            message = _floor_message(key)
             before = time.time()
-            await layer.group_send(floor_group(customer), {"type": "bench.change", "text": text})
+            await layer.group_send(floor_group(customer), message)
             records.append((key, customer, before, time.time()))
 
         for n in range(WARMUP):

@@ -150,7 +150,7 @@ class RedisPresence:
             pipe.get(_version_key(customer_id))
             raw, version = await pipe.execute()
         now = time.time()
-        entries = {key.decode(): json.loads(value) for key, value in raw.items()}
+        entries = _decoded(raw)
         expired = [socket for socket, entry in entries.items() if entry["expires"] <= now]
         if expired:
             await self._client().hdel(room, *expired)
@@ -168,9 +168,13 @@ class RedisPresence:
         rooms = {}
         for n, customer_id in enumerate(customer_ids):
             raw, version = replies[2 * n], replies[2 * n + 1]
-            entries = {key.decode(): json.loads(value) for key, value in raw.items()}
-            rooms[customer_id] = (online_users(entries, now), int(version or 0))
+            rooms[customer_id] = (online_users(_decoded(raw), now), int(version or 0))
         return rooms
+
+
+def _decoded(raw: dict[bytes, bytes]) -> dict[str, dict[str, Any]]:
+    """A room's hash as Redis returns it: socket -> its entry."""
+    return {key.decode(): json.loads(value) for key, value in raw.items()}
 
 
 _store: MemoryPresence | RedisPresence | None = None
